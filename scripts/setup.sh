@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what the hotline needs on a Debian machine: system packages, the Python virtual environment
+# at .venv/ with the `hotline` command, and the database schema. Idempotent: safe to re-run.
+#   bash scripts/setup.sh          # runtime only
+#   bash scripts/setup.sh --dev    # plus test and lint tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    *) echo "usage: $0 [--dev]" >&2; exit 2 ;;
+  esac
+done
+
+# System packages (Debian). Listed once here; each is installed only when missing.
+APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl)
+APT_DEV=(chromium)
+
+need=()
+pkgs=("${APT_RUNTIME[@]}")
+[ "$DEV" = 1 ] && pkgs+=("${APT_DEV[@]}")
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "==> installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($PY --version)"
+  "$PY" -m venv .venv
+fi
+extra=""; [ "$DEV" = 1 ] && extra="[dev]"
+echo "==> installing the hotline package into .venv"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".${extra}"
+
+echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
+.venv/bin/hotline nlu setup
+.venv/bin/hotline nlu train
+
+echo "==> database schema"
+.venv/bin/hotline db upgrade
+
+echo "==> Asterisk (system Asterisk >= 20, else a Debian sid root under the data directory)"
+.venv/bin/hotline pbx install
+.venv/bin/hotline pbx secrets
+# SIPp's built-in `uac_pcap` scenario plays pcap/g711a.pcap from the directory it runs in: keep its
+# sample pcaps in pcap/ here, so `sipp -sn uac_pcap -s 1022 127.0.0.1:5060` works from the repo root.
+mkdir -p pcap
+cp -u /usr/share/sip-tester/*.pcap pcap/
+echo "==> setup done: .venv/bin/hotline is ready"

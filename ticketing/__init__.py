@@ -1,0 +1,1 @@
+"""Ticketing: the work-management system behind the hotline (domain rules, storage, services)."""
