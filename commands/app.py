@@ -1,0 +1,40 @@
+"""``hotline app``: the call-control process (ARI + AudioSocket + AMI), started by ``hotline up``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import click
+
+from commands.errors import UserError
+from ticketing.settings import SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from pbx.app import HotlineApp
+
+
+def _ready(app: HotlineApp) -> None:
+    click.echo(f"hotline app: ready, AudioSocket on port {app.media_server.port}", err=True)
+
+
+@click.group("app")
+def app_group() -> None:
+    """The call-control application that answers hotline calls over ARI."""
+
+
+@app_group.command("run", epilog="Example:\n\n  hotline -v app run")
+def run_app() -> None:
+    """Run the call-control app in the foreground until SIGTERM/SIGINT.
+
+    Needs a running Asterisk (`hotline pbx start`) with the rendered configuration; the ARI
+    password comes from the settings. On stop, callers still in the app go to the operator queue.
+    """
+    from pbx.app import run
+
+    try:
+        asyncio.run(run(get_settings(), ready=_ready))
+    except SettingsError as exc:
+        raise UserError(f"Cấu hình không hợp lệ / invalid configuration: {exc}") from exc
+    except OSError as exc:
+        raise UserError(f"Không khởi động được ứng dụng / cannot start the app: {exc}") from exc

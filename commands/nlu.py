@@ -1,0 +1,209 @@
+"""``hotline nlu``: build the Rasa environment, train and serve the model, and evaluate the interpreter."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from commands.errors import UserError
+from nlu.evaluation import EvalDataError, Prediction, parse_lines, score
+from nlu.interpreter import FallbackInterpreter, RasaInterpreter, RasaUnavailable
+from nlu.rasa_env import RasaEnvError, load_env
+from nlu.rasa_env import setup as setup_env
+from ticketing.settings import Settings, SettingsError, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _echo(message: str) -> None:
+    click.echo(f"==> {message}", err=True)
+
+
+@click.group(name="nlu")
+def nlu_group() -> None:
+    """Rasa NLU: separate Python 3.9 environment, training, loopback server, evaluation.
+
+    \b
+    Examples:
+      hotline nlu setup
+      hotline nlu train && hotline nlu serve
+      hotline nlu eval nlu/data/eval/hotline_eval.jsonl
+    """
+
+
+@nlu_group.command()
+@click.option("--python", "python", default="", help="Use this Python 3.9/3.10 instead of a bullseye root.")
+def setup(python: str) -> None:
+    """Build (or re-use) the Rasa environment under <data_dir>.
+
+    \b
+    Example:
+      hotline nlu setup
+      hotline nlu setup --python /usr/bin/python3.10
+    """
+    from nlu.rasa_server import RasaServerError, validate
+
+    settings = _settings()
+    try:
+        env = setup_env(settings.data_dir, python=python, progress=_echo)
+        _echo("rasa data validate")
+        validate(env, settings.data_dir)
+    except (RasaEnvError, RasaServerError) as exc:
+        raise UserError(f"Rasa setup failed / Không cài được Rasa: {exc}") from exc
+    click.echo(f"Rasa environment ready ({env.kind}) at {env.host_venv}")
+
+
+@nlu_group.command()
+@click.option("--force", is_flag=True, help="Retrain even when the model is up to date.")
+def train(force: bool) -> None:
+    """Train the NLU model (skipped when the project files did not change).
+
+    \b
+    Example:
+      hotline nlu train
+    """
+    from nlu.rasa_server import RasaServerError
+    from nlu.rasa_server import train as train_model
+
+    settings = _settings()
+    try:
+        model = train_model(load_env(settings.data_dir), settings.data_dir, force=force, progress=_echo)
+    except (RasaEnvError, RasaServerError) as exc:
+        raise UserError(f"training failed / Huấn luyện thất bại: {exc}") from exc
+    click.echo(str(model))
+
+
+@nlu_group.command()
+def serve() -> None:
+    """Start the Rasa server in the background on the loopback address of nlu.rasa_url.
+
+    \b
+    Example:
+      hotline nlu serve
+    """
+    from nlu.rasa_server import RasaServerError, ensure_token
+    from nlu.rasa_server import serve as serve_model
+
+    settings = _settings()
+    token = ensure_token(settings.nlu.rasa_token, settings.data_dir)
+    try:
+        pid = serve_model(
+            load_env(settings.data_dir), settings.data_dir, settings.nlu.rasa_url, token, progress=_echo
+        )
+    except (RasaEnvError, RasaServerError) as exc:
+        raise UserError(f"cannot start Rasa / Không khởi động được Rasa: {exc}") from exc
+    click.echo(f"Rasa ready at {settings.nlu.rasa_url} (pid {pid})")
+
+
+@nlu_group.command()
+def status() -> None:
+    """Show whether the environment, a model and the server are there.
+
+    \b
+    Example:
+      hotline nlu status
+    """
+    from nlu.rasa_server import current_model, ensure_token, is_ready, read_pid
+
+    settings = _settings()
+    env = load_env(settings.data_dir)
+    model = current_model(env) if env.installed else None
+    pid = read_pid(settings.data_dir)
+    ready = pid is not None and is_ready(
+        settings.nlu.rasa_url, ensure_token(settings.nlu.rasa_token, settings.data_dir)
+    )
+    click.echo(f"environment: {env.kind} {'installed' if env.installed else 'missing'} ({env.host_venv})")
+    click.echo(f"model: {model.name if model else 'none'}")
+    click.echo(
+        f"server: {'ready' if ready else 'running, not ready' if pid else 'stopped'}"
+        + (f" (pid {pid}, {settings.nlu.rasa_url})" if pid else "")
+    )
+
+
+@nlu_group.command()
+def stop() -> None:
+    """Stop the Rasa server started by `hotline nlu serve`.
+
+    \b
+    Example:
+      hotline nlu stop
+    """
+    from nlu.rasa_server import stop as stop_server
+
+    settings = _settings()
+    click.echo("stopped" if stop_server(settings.data_dir) else "not running")
+
+
+@nlu_group.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "rasa", "fallback"]),
+    default="auto",
+    show_default=True,
+    help="auto: Rasa (started, and trained, if needed), else the fallback.",
+)
+@click.option("--errors", is_flag=True, help="Also print the misclassified lines.")
+def evaluate(file: Path, backend: str, errors: bool) -> None:
+    """Score the interpreter on a JSONL file; the last line printed is the JSON result.
+
+    Each line: {"text": ..., "intent": ..., "entities": {key: value}, "now": optional ISO}.
+
+    \b
+    Example:
+      hotline nlu eval nlu/data/eval/hotline_eval.jsonl
+    """
+    settings = _settings()
+    try:
+        examples = parse_lines(file.read_text(encoding="utf-8").splitlines())
+    except (EvalDataError, UnicodeDecodeError) as exc:
+        raise UserError(f"bad evaluation file / Tệp đánh giá lỗi: {exc}") from exc
+    if not examples:
+        raise UserError("the evaluation file is empty / Tệp đánh giá rỗng")
+
+    rasa: RasaInterpreter | None = None
+    if backend in ("auto", "rasa"):
+        rasa = _start_rasa(settings, required=backend == "rasa")
+    fallback = FallbackInterpreter(city=settings.city)
+    used = "rasa" if rasa is not None else "fallback"
+    predictions = []
+    with click.progressbar(examples, label=f"interpreting ({used})", file=sys.stderr) as bar:
+        for ex in bar:
+            try:
+                result = rasa.interpret(ex.text, ex.now) if rasa else fallback.interpret(ex.text, ex.now)
+            except RasaUnavailable as exc:
+                raise UserError(f"Rasa stopped answering during the evaluation: {exc}") from exc
+            predictions.append(Prediction(result.intent, result.entities))
+    if rasa is not None:
+        rasa.close()
+    if errors:
+        for ex, pr in zip(examples, predictions, strict=True):
+            if ex.intent != pr.intent or ex.entities != pr.entities:
+                click.echo(f"{ex.intent}->{pr.intent} {ex.text!r} gold={ex.entities} got={pr.entities}")
+    click.echo(json.dumps(score(examples, predictions, used), ensure_ascii=False))
+
+
+def _start_rasa(settings: Settings, required: bool) -> RasaInterpreter | None:
+    from nlu.rasa_server import RasaServerError, current_model, ensure_token, is_ready, serve, train
+
+    token = ensure_token(settings.nlu.rasa_token, settings.data_dir)
+    try:
+        if not is_ready(settings.nlu.rasa_url, token):
+            env = load_env(settings.data_dir)
+            if current_model(env) is None:
+                train(env, settings.data_dir, progress=_echo)
+            serve(env, settings.data_dir, settings.nlu.rasa_url, token, progress=_echo)
+    except (RasaEnvError, RasaServerError, OSError) as exc:
+        if required:
+            raise UserError(f"cannot start Rasa / Không khởi động được Rasa: {exc}") from exc
+        _echo(f"Rasa unavailable ({exc}); evaluating the rule-based fallback")
+        return None
+    return RasaInterpreter(settings.nlu.rasa_url, token, max(settings.nlu.rasa_timeout_s, 5.0), settings.city)
