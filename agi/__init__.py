@@ -1,0 +1,1 @@
+"""FastAGI server for the DTMF-only paths the dialplan uses when the ARI application is down."""

@@ -1,0 +1,601 @@
+"""The AI operator's call handler: the dialogue engine run on a live call (SPEC §1).
+
+Inbound frames go through a cheap energy detector on the event loop: the caller's speech onset cuts
+a playing prompt at once (barge-in; the media session drops its few queued frames, so the bot is
+silent within one frame tick of the detection). Speech recognition runs only while the engine
+listens, in a worker thread, and only on audio from the onset on (the recogniser's own endpointer
+and pre-roll), so CPU goes to listening, not to silence. Keypad digits become ``Digits`` events
+(``#`` or a short pause ends an entry). The engine's actions are performed here: ``Say`` through
+the prompt cache (espeak-ng) and paced playback, lookups and filing through :mod:`.ports` in
+threads, ``Transfer`` by saving the draft, checking that an operator can take the call and
+continuing the call into the operator queue with ``HOTLINE_DRAFT``.
+
+Failure paths end with a human or a call-back ticket, never silence: no speech model -> a keypad
+menu; the engine or a prompt failing -> the pre-rendered transfer prompt and the queue; the
+database down -> the report goes to the local journal (:mod:`ticketing.journal`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from nlu.asr.recognizer import AsrEvent, AsrUnavailable, Final, NoInput
+from nlu.asr.vad import frame_dbfs
+from nlu.dialogue import actions as act
+from nlu.dialogue import events as ev
+from nlu.dialogue.draft import Draft
+from nlu.dialogue.engine import DialogueEngine
+from nlu.dialogue.ports import Interpreter, ProcedureFinder
+from pbx.ai_operator.ports import LivePorts, is_journal_id
+from pbx.controller import CallSession
+from pbx.media import Playback, frames_of
+from pbx.prompts import spoken_digits
+
+log = logging.getLogger(__name__)
+
+SPEECH_DBFS = -40.0  # the endpointer's speech threshold
+ONSET_FRAMES = 3  # 60 ms of speech: barge-in, and the recogniser starts
+PRE_ROLL_FRAMES = 15  # kept while a prompt plays, handed to the recogniser at the onset
+DIGIT_TIMEOUT_S = 3.0  # pause that ends a keyed number (``#`` ends it at once)
+KEY_TIMEOUT_S = 1.2  # pause that ends a single menu key
+DTMF_NO_INPUT_S = 8.0  # keypad-only mode: nothing keyed for this long is silence
+HANGUP_DRAIN_S = 20.0  # on hang-up, how long the engine may take to file the draft
+
+DTMF_MENU = (
+    "Xin lỗi, hệ thống nhận dạng giọng nói đang tạm ngừng. Anh/chị vui lòng bấm phím: "
+    "phím 1 để tra cứu hồ sơ, phím 2 để hỏi tình trạng phản ánh, phím 0 để gặp tổng đài viên."
+)
+# keypad-only mode: a menu key stands for what a caller would have said
+KEY_REQUESTS = {
+    "1": "tôi muốn tra cứu hồ sơ",
+    "2": "tôi muốn hỏi tình trạng xử lý phản ánh",
+    "3": "tôi muốn gặp tổng đài viên",
+    "0": "tôi muốn gặp tổng đài viên",
+    "9": "tôi muốn gặp tổng đài viên",
+}
+CALLBACK_REASONS = {
+    "after_hours": "Hiện đã ngoài giờ làm việc của tổng đài viên.",
+    "no_operator": "Hiện chưa có tổng đài viên nào trực máy.",
+}
+
+
+class Recognizer(Protocol):
+    """:class:`nlu.asr.recognizer.StreamingRecognizer`'s interface (tests use a seam with it)."""
+
+    @property
+    def in_speech(self) -> bool: ...
+    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = ()) -> None: ...
+    def feed(self, frame: bytes) -> list[AsrEvent]: ...
+    def finish(self) -> Final: ...
+
+
+RecognizerFactory = Callable[[], Recognizer]
+"""Makes one call's recogniser; raises :class:`AsrUnavailable` when no model can run."""
+
+
+class PromptSource(Protocol):
+    """:class:`pbx.prompts.PromptLibrary`: text -> cached 8 kHz slin16 file."""
+
+    async def asynthesize(self, text: str) -> Path: ...
+    def text(self, name: str, **values: object) -> str: ...
+    def path_for(self, text: str) -> Path: ...
+
+
+class OperatorDesk(Protocol):
+    async def unavailable(self, urgent: bool) -> str:
+        """ "" when an operator can take the call, else "after_hours" or "no_operator"."""
+        ...
+
+    async def announce(self, channel_id: str, draft_id: str, draft: Draft | None, reason: str) -> None:
+        """Publish the draft summary for operator screens (AMI UserEvent)."""
+        ...
+
+
+class RecordingSink(Protocol):
+    def call_ended(self, channel_id: str, recording: str, codes: list[str]) -> None:
+        """Attach the whole call's recording to ``codes`` once the caller's channel is gone."""
+        ...
+
+    def filed(self, channel_id: str, recording: str, code: str) -> None:
+        """Blocking, from a worker thread: ``code`` was filed during the call (persist the pending
+        attachment so an app restart can finish it)."""
+        ...
+
+
+@dataclass
+class CallServices:
+    """Everything a live call's dialogue needs; built once per app (see :mod:`.wiring`)."""
+
+    prompts: PromptSource
+    interpreter: Interpreter
+    procedures: ProcedureFinder
+    ports_factory: Callable[[], LivePorts]
+    recognizer_factory: RecognizerFactory | None
+    desk: OperatorDesk
+    recordings: RecordingSink
+    city: str = "hanoi"
+    hotline: str = "1022"
+
+
+class TtsFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class CallStats:
+    barge_ins: int = 0
+    barge_in_cut_s: list[float] = field(default_factory=list)  # onset frame arrival -> cut done
+    reply_latency_s: list[float] = field(default_factory=list)  # end of utterance -> first reply frame
+    replies: list[tuple[str, float]] = field(default_factory=list)  # (start of the reply, its latency)
+    asr_frames: int = 0  # frames the recogniser was fed
+    frames_in: int = 0
+    heard: list[str] = field(default_factory=list)
+    keyed: list[str] = field(default_factory=list)
+
+
+class DialogueCallHandler:
+    """One instance per call (:data:`pbx.controller.HandlerFactory`)."""
+
+    def __init__(self, services: CallServices) -> None:
+        self.s = services
+        self.ports = services.ports_factory()
+        self.call: CallSession | None = None
+        self.engine: DialogueEngine | None = None
+        self.recognizer: Recognizer | None = None
+        self.dtmf_only = False
+        self.stats = CallStats()
+        self.outcome = ""  # "finished" | "transferred" | "callback" | "hung_up" | "failed"
+        self.draft_id = ""
+        self.done = asyncio.Event()
+        self._inputs: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._driver: asyncio.Task[None] | None = None
+        self._asr_task: asyncio.Task[None] | None = None
+        self._asr_lock = asyncio.Lock()
+        self._asr_buf: list[bytes] = []
+        self._asr_wake = asyncio.Event()
+        self._listening = False
+        self._armed = False
+        self._slot = ""
+        self._grammar = "free"
+        self._generation = 0
+        self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_FRAMES)
+        self._loud_run = 0
+        self._prompting = False  # a turn's prompts are still being synthesised and queued
+        self._playing: list[Playback] = []
+        self._interruptible = True
+        self._digits = ""
+        self._timer: asyncio.TimerHandle | None = None  # ends a keyed entry
+        self._wait_timer: asyncio.TimerHandle | None = None  # keypad-only: no input
+        self._eou_at: float | None = None
+        self._hung_up = False
+        self.said: list[tuple[str, Playback]] = []  # every prompt queued, with its playback
+        self.fallback_playback: Playback | None = None  # the pre-rendered transfer prompt, if used
+
+    # ---- CallHandler -----------------------------------------------------------------------------
+    async def on_start(self, call: CallSession) -> None:
+        self.call = call
+        channel_id, recording, sink = call.channel_id, call.recording, self.s.recordings
+        self.ports.on_filed = lambda code: sink.filed(channel_id, recording, code)
+        self.engine = DialogueEngine(
+            self.s.interpreter,
+            self.s.procedures,
+            caller_id=call.caller,
+            city=self.s.city,
+            hotline=self.s.hotline,
+        )
+        if self.s.recognizer_factory is None:
+            log.error("no speech model configured: call %s gets the keypad menu", call.channel_id)
+            self.dtmf_only = True
+        else:
+            try:
+                self.recognizer = await asyncio.to_thread(self.s.recognizer_factory)
+            except AsrUnavailable as exc:
+                log.error("speech recognition unavailable (%s): keypad menu for %s", exc, call.channel_id)
+                self.dtmf_only = True
+        if self.recognizer is not None:
+            self._asr_task = asyncio.create_task(self._asr_loop(), name=f"asr-{call.channel_id}")
+        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}")
+
+    async def on_audio(self, pcm: bytes) -> None:
+        self.stats.frames_in += 1
+        loud = frame_dbfs(pcm) >= SPEECH_DBFS
+        self._loud_run = self._loud_run + 1 if loud else 0
+        onset = self._loud_run == ONSET_FRAMES
+        if onset and self._listening and self._interruptible and self._speaking():
+            self._barge_in()
+        if not self._listening or self.recognizer is None:
+            return
+        if not self._armed:
+            self._pre_roll.append(pcm)
+            if self._loud_run >= ONSET_FRAMES or not (self._speaking() or self._prompting):
+                self._armed = True
+                self._asr_push(list(self._pre_roll))
+                self._pre_roll.clear()
+            return
+        self._asr_push([pcm])
+
+    async def on_dtmf(self, digit: str) -> None:
+        self.stats.keyed.append(digit)
+        if not self._listening:
+            return
+        if self._speaking() and self._interruptible:
+            self._barge_in()
+        self._digits += digit
+        if self._timer is not None:
+            self._timer.cancel()
+        if digit == "#":
+            self._flush_digits()
+            return
+        wait = DIGIT_TIMEOUT_S if self._grammar == "digits" else KEY_TIMEOUT_S
+        self._timer = asyncio.get_running_loop().call_later(wait, self._flush_digits)
+
+    async def on_hangup(self) -> None:
+        self._hung_up = True
+        self._listening = False
+        for timer in (self._timer, self._wait_timer):
+            if timer is not None:
+                timer.cancel()
+        if self.call is not None:
+            self.call.cut()  # nobody is listening: playbacks end now
+        if self.engine is not None and not self.engine.finished:
+            self._inputs.put_nowait(ev.Hangup())
+            if not self.outcome:
+                self.outcome = "hung_up"
+        if self._driver is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._driver), HANGUP_DRAIN_S)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                log.exception("the dialogue of the hung-up call did not finish in time")
+                self._driver.cancel()
+        if self._asr_task is not None:
+            self._asr_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._asr_task
+        if self.call is not None:
+            codes = [code for code, _ in self.ports.filed]
+            self.s.recordings.call_ended(self.call.channel_id, self.call.recording, codes)
+
+    # ---- the engine loop -------------------------------------------------------------------------
+    async def _drive(self) -> None:
+        assert self.engine is not None
+        try:
+            await self._perform(self.engine.start())
+            while not self.engine.finished:
+                event = await self._inputs.get()
+                actions = await asyncio.to_thread(self.engine.handle, event)
+                await self._perform(actions)
+        except asyncio.CancelledError:
+            raise
+        except TtsFailed:
+            await self._emergency_transfer("tts_failed")
+        except Exception:
+            log.exception("the dialogue failed; handing the caller to the operators")
+            await self._emergency_transfer("handler_error")
+        finally:
+            self.done.set()
+
+    async def _perform(self, actions: list[act.Action]) -> None:
+        self._prompting = True  # the turn's prompts are being made: silence is not yet "no input"
+        try:
+            await self._perform_actions(actions)
+        finally:
+            self._prompting = False
+            if self._listening and not self._armed and not self._speaking():
+                self._armed = True  # nothing to play after all: the caller may answer now
+                self._pre_roll.clear()
+
+    async def _perform_actions(self, actions: list[act.Action]) -> None:
+        assert self.engine is not None
+        gen = await self._arm_listen(actions)  # may add the keypad menu before the Listen
+        pending = deque(actions)
+        while pending:
+            action = pending.popleft()
+            answer: ev.Event | None = None
+            if isinstance(action, act.Say):
+                await self._say(action, gen)
+            elif isinstance(action, act.Listen):
+                continue  # armed above, before any prompt was synthesised
+            elif isinstance(action, act.LookupDossier):
+                answer = await self._lookup(self.ports.lookup_dossier, action.code)
+            elif isinstance(action, act.LookupTicket):
+                answer = await self._lookup(self.ports.lookup_ticket, action.code)
+            elif isinstance(action, act.CreateTicket):
+                answer = await self._create(action)
+            elif isinstance(action, act.AnswerProcedure):
+                log.info("procedure %s explained", action.procedure_id)
+            elif isinstance(action, act.SendProcedureSms):
+                await self._send_sms(action)
+            elif isinstance(action, act.Transfer):
+                await self._transfer(action)
+                return
+            elif isinstance(action, act.Hangup):
+                await self._hangup()
+                return
+            if answer is not None:
+                more = await asyncio.to_thread(self.engine.handle, answer)
+                gen = await self._arm_listen(more, gen)
+                pending.extend(more)
+
+    async def _send_sms(self, action: act.SendProcedureSms) -> None:
+        try:
+            if not await asyncio.to_thread(self.ports.send_procedure_sms, action):
+                log.error("no outbox: the SMS of procedure %s was not queued", action.procedure_id)
+        except Exception:  # the caller has had the answer by voice; the SMS is a courtesy
+            log.exception("could not queue the SMS of procedure %s", action.procedure_id)
+
+    async def _lookup(self, port: Callable[[str], ev.Event], code: str) -> ev.Event:
+        try:
+            return await asyncio.to_thread(port, code)
+        except Exception:
+            log.exception("lookup of %s failed", code)
+            return ev.Timeout()  # the engine apologises and offers the operator
+
+    async def _create(self, action: act.CreateTicket) -> ev.Event | None:
+        try:
+            code = await asyncio.to_thread(self.ports.create_ticket, action.draft, action.complete)
+        except Exception:
+            log.exception("filing the call's report failed")
+            code = ""
+        if not action.complete:
+            return None
+        if is_journal_id(code):
+            code = ""  # journaled, not filed: no tracking code to read out; an operator takes over
+        if code and self.call is not None:
+            with contextlib.suppress(Exception):
+                await self.call.set_draft(code)
+        return ev.TicketCreated(code)
+
+    # ---- listening -------------------------------------------------------------------------------
+    async def _arm_listen(self, actions: list[act.Action], gen: int | None = None) -> int:
+        listen = next((a for a in actions if isinstance(a, act.Listen)), None)
+        if listen is None:
+            return self._generation if gen is None else gen
+        if self.dtmf_only and listen.slot in ("intent", "more"):
+            actions.insert(actions.index(listen), act.Say(DTMF_MENU))
+        self._slot, self._grammar = listen.slot, listen.grammar
+        self._digits = ""
+        if self.recognizer is not None:
+            async with self._asr_lock:
+                self._asr_buf.clear()
+                await asyncio.to_thread(self.recognizer.listen, listen.grammar)
+        self._pre_roll.clear()
+        self._armed = False
+        self._listening = not self._hung_up
+        if self.dtmf_only:
+            self._restart_dtmf_wait()
+        return self._generation
+
+    def _restart_dtmf_wait(self) -> None:
+        if self._wait_timer is not None:
+            self._wait_timer.cancel()
+        self._wait_timer = asyncio.get_running_loop().call_later(
+            DTMF_NO_INPUT_S + self._queued_audio_s(), self._dtmf_no_input
+        )
+
+    def _queued_audio_s(self) -> float:
+        return 0.0 if not self._speaking() else 30.0  # re-armed when the prompt ends
+
+    def _dtmf_no_input(self) -> None:
+        if self._speaking():
+            self._restart_dtmf_wait()
+            return
+        if self._listening and not self._digits:
+            self._end_turn(ev.Silence())
+
+    def _end_turn(self, event: ev.Event) -> None:
+        self._listening = False
+        self._armed = False
+        self._asr_buf.clear()
+        for timer in (self._timer, self._wait_timer):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._wait_timer = None
+        self._inputs.put_nowait(event)
+
+    def _flush_digits(self) -> None:
+        digits, self._digits = self._digits, ""
+        if not digits or not self._listening:
+            return
+        self._eou_at = asyncio.get_running_loop().time()
+        keys = digits.rstrip("#")
+        if self.dtmf_only and self._slot in ("intent", "more") and keys in KEY_REQUESTS:
+            self._end_turn(ev.Heard(KEY_REQUESTS[keys], 1.0))
+        else:
+            self._end_turn(ev.Digits(digits))
+
+    def _asr_push(self, frames: list[bytes]) -> None:
+        self._asr_buf.extend(frames)
+        self._asr_wake.set()
+
+    async def _asr_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._asr_wake.wait()
+            self._asr_wake.clear()
+            async with self._asr_lock:
+                frames, self._asr_buf = self._asr_buf, []
+                if not frames or not self._listening or self.recognizer is None:
+                    continue
+                taken_at = loop.time()
+                self.stats.asr_frames += len(frames)
+                try:
+                    result = await asyncio.to_thread(_feed, self.recognizer, frames)
+                except Exception:
+                    log.exception("speech recognition failed; treating the turn as not heard")
+                    result = NoInput()
+            if result is None or not self._listening:
+                continue
+            self._eou_at = taken_at
+            if isinstance(result, Final) and result.text:
+                self.stats.heard.append(result.text)
+                self._end_turn(ev.Heard(result.text, result.confidence))
+            else:
+                self._end_turn(ev.Silence())
+
+    # ---- speaking --------------------------------------------------------------------------------
+    def _speaking(self) -> bool:
+        return any(not p.done.done() for p in self._playing)
+
+    def _barge_in(self) -> None:
+        assert self.call is not None
+        loop_time = asyncio.get_running_loop().time()
+        self._generation += 1
+        self.call.cut()
+        self.stats.barge_ins += 1
+        self.stats.barge_in_cut_s.append(asyncio.get_running_loop().time() - loop_time)
+
+    async def _audio_for(self, text: str) -> bytes:
+        try:
+            path = await self.s.prompts.asynthesize(text)
+            return await asyncio.to_thread(path.read_bytes)
+        except Exception as exc:
+            log.error("speech synthesis failed for a %d-character prompt: %s", len(text), exc)
+            raise TtsFailed(str(exc)) from exc
+
+    async def _say(self, action: act.Say, gen: int) -> None:
+        if gen != self._generation or self._hung_up or self.call is None:
+            return  # the caller barged in: the rest of this turn's prompts are dropped
+        pcm = await self._audio_for(action.text)
+        if gen != self._generation or self._hung_up:
+            return
+        self._interruptible = action.barge_in
+        playback = self.call.media.play_stream(self._timed(pcm, action.text), framed=True)
+        self._playing = [p for p in self._playing if not p.done.done()] + [playback]
+        self.said.append((action.text, playback))
+        playback.done.add_done_callback(lambda _f: self._prompt_ended())
+
+    async def _timed(self, pcm: bytes, text: str) -> AsyncIterator[bytes]:
+        first = True
+        for frame in frames_of(pcm):
+            if first:
+                first = False
+                if self._eou_at is not None:
+                    latency = asyncio.get_running_loop().time() - self._eou_at
+                    self.stats.reply_latency_s.append(latency)
+                    self.stats.replies.append((text[:48], latency))
+                    self._eou_at = None
+            yield frame
+
+    def _prompt_ended(self) -> None:
+        if self._speaking():
+            return
+        self._interruptible = True
+        if self._listening and not self._armed and not self._prompting:
+            self._armed = True  # the caller may answer now: silence from here counts as no input
+            self._pre_roll.clear()
+        if self.dtmf_only and self._listening:
+            self._restart_dtmf_wait()
+
+    async def _play_and_wait(self, limit_s: float = 60.0) -> None:
+        pending = [p for p in self._playing if not p.done.done()]
+        if pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*(p.wait() for p in pending)), limit_s)
+
+    async def _say_now(self, text: str) -> None:
+        """Say ``text`` outside the engine (call-back notice), waiting for it to be played."""
+        self._listening = False
+        await self._say(act.Say(text, barge_in=False), self._generation)
+        await self._play_and_wait()
+
+    # ---- endings ---------------------------------------------------------------------------------
+    async def _hangup(self) -> None:
+        self._listening = False
+        await self._play_and_wait()
+        self.outcome = self.outcome or "finished"
+        if self.call is not None and not self._hung_up:
+            await self.call.finish()
+
+    def _journaled_report(self) -> str:
+        """A complete report of this call that went to the journal (database down), if any."""
+        return next((code for code, complete in self.ports.filed if complete and is_journal_id(code)), "")
+
+    async def _transfer(self, action: act.Transfer) -> None:
+        assert self.call is not None and self.engine is not None
+        self._listening = False
+        code = self._journaled_report()
+        draft = action.draft
+        if not code and draft is not None and not self._hung_up:
+            code = await asyncio.to_thread(self.ports.create_ticket, draft, draft.is_complete)
+        reason = await self.s.desk.unavailable(action.urgent)
+        await self._play_and_wait()
+        if self._hung_up:
+            return
+        if reason:
+            await self._callback(reason, code)
+            return
+        self.draft_id = code
+        try:
+            await self.s.desk.announce(self.call.channel_id, code, draft, action.reason)
+        except Exception:
+            log.exception("could not publish the draft for the operator screens")
+        self.outcome = "transferred"
+        await self.call.transfer_to_operator(code or None, urgent=action.urgent)
+
+    async def _callback(self, reason: str, code: str) -> None:
+        """No operator can take the call: a call-back ticket, and the caller is told."""
+        assert self.call is not None and self.engine is not None
+        if not code:
+            draft = replace(self.engine.draft, note=f"call-back: {reason}")
+            if not draft.content:
+                draft = replace(draft, content="Người gọi cần tổng đài viên gọi lại.")
+            code = await asyncio.to_thread(self.ports.create_ticket, draft, False)
+        self.draft_id = code
+        said = CALLBACK_REASONS.get(reason, CALLBACK_REASONS["no_operator"])
+        if code and not is_journal_id(code):
+            said += f" Yêu cầu của anh/chị đã được ghi nhận với mã số {spoken_digits(code)}."
+        else:
+            said += " Yêu cầu của anh/chị đã được ghi nhận."
+        said += " Tổng đài viên sẽ gọi lại cho anh/chị sớm nhất. Xin cảm ơn."
+        log.warning("no operator for call %s (%s): call-back ticket %s", self.call.channel_id, reason, code)
+        with contextlib.suppress(TtsFailed):
+            await self._say_now(said)
+        self.outcome = "callback"
+        if self.call is not None and code:
+            with contextlib.suppress(Exception):
+                await self.call.set_draft(code)
+        if not self._hung_up:
+            await self.call.finish()
+
+    async def _emergency_transfer(self, reason: str) -> None:
+        """Something broke: the pre-rendered transfer prompt, then the queue, with the draft kept."""
+        if self.call is None or self._hung_up:
+            return
+        self._listening = False
+        code = self._journaled_report()
+        draft = self.engine.draft if self.engine is not None else None
+        if not code and draft is not None and draft.has_report_data:
+            try:
+                code = await asyncio.to_thread(self.ports.create_ticket, draft, False)
+            except Exception:
+                log.exception("could not keep the draft")
+        try:
+            path = self.s.prompts.path_for(self.s.prompts.text("transfer"))
+            if path.is_file():  # warmed at app start, so it plays even when synthesis is broken
+                self.call.cut()
+                playback = self.call.play(await asyncio.to_thread(path.read_bytes))
+                self.fallback_playback = playback
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(playback.wait(), 15)
+        except Exception:
+            log.exception("the pre-rendered transfer prompt failed too")
+        self.outcome = "transferred"
+        self.draft_id = code
+        await self.call.transfer_to_operator(code or None)
+        log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
+
+
+def _feed(recognizer: Recognizer, frames: list[bytes]) -> Final | NoInput | None:
+    """Worker thread: feed frames until the utterance ends; the first Final/NoInput, else None."""
+    for frame in frames:
+        for event in recognizer.feed(frame):
+            if isinstance(event, Final | NoInput):
+                return event
+    return None

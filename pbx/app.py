@@ -1,0 +1,161 @@
+"""The call-control process (``hotline app run``): ARI supervisor + AudioSocket server + AMI monitor.
+
+:class:`HotlineApp` wires real adapters from settings; :func:`run` runs it until SIGTERM/SIGINT. On a
+clean stop every live caller is handed to the operator queue before the app lets go of the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from pbx.ai_operator.handler import DialogueCallHandler, RecognizerFactory
+from pbx.ai_operator.wiring import CallWiring
+from pbx.ai_operator.wiring import build as build_call_wiring
+from pbx.ami import AmiError, AmiEvent, AmiMonitor
+from pbx.ari.client import AriClient
+from pbx.ari.supervisor import AriSupervisor
+from pbx.audiosocket.server import AudioSocketServer
+from pbx.controller import CallController, CallHandler, HandlerFactory
+from pbx.greeter import OperatorOfferHandler
+from pbx.prompts import CITY_NAMES, PromptLibrary
+from ticketing.calls import AsyncCallLog, CallLog
+from ticketing.db.calls import SqlCallRepository
+from ticketing.db.engine import make_engine, make_session_factory
+from ticketing.settings import Settings, require_secret
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+JOURNAL_REPLAY_S = 60.0
+
+
+class HotlineApp:
+    def __init__(
+        self,
+        settings: Settings,
+        handler_factory: HandlerFactory | None = None,
+        recognizers: RecognizerFactory | None = None,
+    ) -> None:
+        pbx = settings.pbx
+        self.settings = settings
+        self._ari_password = require_secret(pbx.ari_password, "pbx.ari_password")
+        self.prompts = PromptLibrary(
+            settings.data_dir / "prompts",
+            hotline_number=pbx.hotline_number,
+            city_name=CITY_NAMES[settings.city],
+        )
+        self._handler_factory = handler_factory or self._default_handler
+        self._recognizers = recognizers
+        self.calls: CallWiring | None = None  # the AI operator's services (None: greeter only)
+        self._engine: Engine | None = None
+        self.media_server = AudioSocketServer(LOOPBACK, pbx.audiosocket_port)
+        self.ari: AriClient | None = None
+        self.controller: CallController | None = None
+        self.supervisor: AriSupervisor | None = None
+        self.ami: AmiMonitor | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _default_handler(self) -> CallHandler:
+        """The AI operator; the simple greeter only when its services could not be built."""
+        if self.calls is not None:
+            return DialogueCallHandler(self.calls.services)
+        return OperatorOfferHandler(self.prompts)
+
+    async def _replay_journal(self) -> None:
+        """File tickets journaled while the database was down, now and every minute."""
+        while self.calls is not None:
+            try:
+                report = await asyncio.to_thread(self.calls.replay_journal)
+                if report.filed:
+                    log.info("journal replay: %d ticket(s) filed", len(report.filed))
+            except Exception:
+                log.exception("journal replay failed")
+            await asyncio.sleep(JOURNAL_REPLAY_S)
+
+    async def start(self) -> None:
+        pbx = self.settings.pbx
+        await asyncio.to_thread(self.prompts.warm)
+        self._engine = make_engine(self.settings.database_url)
+        call_log = AsyncCallLog(CallLog(SqlCallRepository(make_session_factory(self._engine))))
+        await self.media_server.start()
+        self.ari = AriClient(LOOPBACK, pbx.http_port, pbx.ari_user, self._ari_password, pbx.app_name)
+        self.controller = CallController(
+            self.ari,
+            self.media_server,
+            call_log,
+            self._handler_factory,
+            external_host=f"{LOOPBACK}:{self.media_server.port}",
+            app_name=pbx.app_name,
+        )
+        self.supervisor = AriSupervisor(self.ari, self.controller.on_event, self.controller.on_connected)
+        self._tasks.append(asyncio.create_task(self.supervisor.run(), name="ari-supervisor"))
+        if pbx.ami_password:
+            ami_secret = require_secret(pbx.ami_password, "pbx.ami_password")
+            self.ami = AmiMonitor(LOOPBACK, pbx.ami_port, pbx.ami_user, ami_secret)
+            self.ami.subscribe(self._log_ami)
+            try:
+                await self.ami.connect()
+            except AmiError as exc:
+                # Queue state is informational for call control; the calls work without it.
+                log.warning("%s; continuing without queue state", exc)
+                self.ami = None
+        try:
+            engine, ari = self._engine, self.ari
+            self.calls = await asyncio.to_thread(
+                lambda: build_call_wiring(
+                    self.settings, engine, self.prompts, ari, lambda: self.ami, self._recognizers
+                )
+            )
+        except Exception:
+            log.exception("the AI operator cannot run; calls get the greeting and the operator queue")
+            self.calls = None
+        if self.calls is not None:
+            await self.calls.attacher.resume()
+            self._tasks.append(asyncio.create_task(self._replay_journal(), name="journal-replay"))
+
+    @staticmethod
+    async def _log_ami(event: AmiEvent) -> None:
+        log.info("AMI %s %s", event.name, event.fields.get("UserEvent", event.fields.get("Queue", "")))
+
+    async def stop(self) -> None:
+        if self.controller is not None:
+            await self.controller.shutdown()
+        if self.supervisor is not None:
+            self.supervisor.stop()
+        if self.calls is not None:
+            await self.calls.attacher.close()
+            self.calls = None  # also ends the journal replay loop
+        for task in self._tasks:
+            if task.get_name() == "journal-replay":
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 5)
+        if self.ami is not None:
+            self.ami.close()
+        await self.media_server.close()
+        if self.ari is not None:
+            await self.ari.aclose()
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+async def run(settings: Settings, ready: Callable[[HotlineApp], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT."""
+    app = HotlineApp(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    if ready is not None:
+        ready(app)
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()

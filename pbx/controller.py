@@ -1,0 +1,416 @@
+"""Per-call control over ARI: the caller's StasisStart -> answer -> mixing bridge -> externalMedia
+(AudioSocket) -> a :class:`pbx.media.MediaSession` driven by a :class:`CallHandler`.
+
+The AudioSocket channel is added to the bridge only on its own StasisStart (adding it right after
+``POST /channels/externalMedia`` fails with 422: it is not in Stasis yet). When the caller leaves
+Stasis (hangup or handoff) the controller destroys the bridge and hangs up the media channel itself:
+Asterisk leaves both behind. Every call gets a call record, abandoned ones included. If anything in
+the setup fails the caller is sent to the operator queue: a caller never sits in silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pbx.ari.client import AriError
+from pbx.ari.events import (
+    Bridge,
+    Channel,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    Event,
+    StasisEnd,
+    StasisStart,
+)
+from pbx.audiosocket.server import AudioSocketConnection
+from pbx.media import FrameClock, MediaSession, Playback
+from ticketing.calls import CallRecord, Outcome
+
+log = logging.getLogger(__name__)
+
+OPERATOR_CONTEXT = "hotline-operators"
+OPERATOR_EXTEN = "s"
+URGENT_EXTEN = "urgent"
+OPERATOR_PRIORITY = 1
+DRAFT_VARIABLE = "HOTLINE_DRAFT"
+CALL_VARIABLE = "HOTLINE_CALL"
+MEDIA_CONNECT_TIMEOUT_S = 5.0
+MEDIA_CHANNEL_PREFIX = "hotline-media-"
+
+
+class AriPort(Protocol):
+    """The ARI operations the controller uses (:class:`pbx.ari.client.AriClient` implements them)."""
+
+    async def channels(self) -> list[Channel]: ...
+    async def answer(self, channel_id: str) -> None: ...
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None: ...
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None: ...
+    async def get_variable(self, channel_id: str, name: str) -> str: ...
+    async def continue_in_dialplan(
+        self, channel_id: str, context: str, extension: str = "s", priority: int = 1
+    ) -> None: ...
+    async def create_bridge(self, bridge_type: str = "mixing", name: str | None = None) -> Bridge: ...
+    async def add_channel(self, bridge_id: str, channel_id: str) -> None: ...
+    async def destroy_bridge(self, bridge_id: str) -> None: ...
+    async def external_media(
+        self,
+        external_host: str,
+        data: str,
+        encapsulation: str = "audiosocket",
+        transport: str = "tcp",
+        audio_format: str = "slin",
+        channel_id: str | None = None,
+    ) -> Channel: ...
+
+
+class MediaServerPort(Protocol):
+    def expect(self, call_uuid: uuid.UUID) -> asyncio.Future[AudioSocketConnection]: ...
+    def forget(self, call_uuid: uuid.UUID) -> None: ...
+
+
+class CallLogPort(Protocol):
+    """The async face of :class:`ticketing.calls.CallLog` (see :class:`ThreadedCallLog`)."""
+
+    async def start(self, channel_id: str, caller: str, called: str, recording: str = "") -> CallRecord: ...
+    async def answered(self, channel_id: str) -> CallRecord: ...
+    async def set_draft(self, channel_id: str, draft_id: str) -> CallRecord: ...
+    async def mark_outcome(self, channel_id: str, outcome: Outcome) -> CallRecord: ...
+    async def finish(self, channel_id: str, outcome: Outcome) -> CallRecord: ...
+
+
+class CallHandler(Protocol):
+    """What drives a call once its media flows (the dialogue engine, or :mod:`pbx.greeter`)."""
+
+    async def on_start(self, call: CallSession) -> None: ...
+    async def on_audio(self, pcm: bytes) -> None: ...
+    async def on_dtmf(self, digit: str) -> None: ...
+    async def on_hangup(self) -> None: ...
+
+
+HandlerFactory = Callable[[], CallHandler]
+
+
+@dataclass
+class _Call:
+    channel: Channel
+    handler: CallHandler
+    record_id: int | None = None
+    bridge_id: str = ""
+    media_uuid: uuid.UUID = field(default_factory=uuid.uuid4)
+    media_channel_id: str = ""
+    media_in_bridge: asyncio.Event = field(default_factory=asyncio.Event)
+    media: MediaSession | None = None
+    session: CallSession | None = None
+    outcome: Outcome | None = None
+    draft_id: str = ""
+    recording: str = ""  # MixMonitor file as Asterisk sees it (pbx.install.layout(...).to_host)
+    extension: str = OPERATOR_EXTEN  # where a handoff continues: "s" or "urgent"
+    setup: asyncio.Task[None] | None = None
+    ended: bool = False
+
+
+def _channel_gone(exc: BaseException) -> bool:
+    """ARI's answer for a channel that has hung up meanwhile ("Channel not found", 400 or 404)."""
+    return isinstance(exc, AriError) and exc.status in (400, 404) and "not found" in str(exc).lower()
+
+
+class _DtmfFromAri:
+    """Media consumer: audio and hangup from AudioSocket; DTMF comes from ARI events instead (the
+    caller's own channel reports every digit; the AudioSocket copy would duplicate it)."""
+
+    def __init__(self, handler: CallHandler) -> None:
+        self._handler = handler
+        self.audiosocket_digits: list[str] = []
+        self.ready = False  # set once the media channel is in the caller's bridge
+
+    async def on_audio(self, pcm: bytes) -> None:
+        if self.ready:  # before the bridge no audio of the caller reaches this channel
+            await self._handler.on_audio(pcm)
+
+    async def on_dtmf(self, digit: str) -> None:
+        self.audiosocket_digits.append(digit)
+
+    async def on_hangup(self) -> None:
+        return None  # the call ends on the caller's StasisEnd, not when the media socket closes
+
+
+class CallSession:
+    """The handle a :class:`CallHandler` gets: the caller, outbound audio, and the handoff."""
+
+    def __init__(self, controller: CallController, call: _Call, media: MediaSession) -> None:
+        self._controller = controller
+        self._call = call
+        self.media = media
+
+    @property
+    def channel_id(self) -> str:
+        return self._call.channel.id
+
+    @property
+    def caller(self) -> str:
+        return self._call.channel.caller.number
+
+    @property
+    def called(self) -> str:
+        return self._call.channel.dialplan.exten
+
+    @property
+    def record_id(self) -> int | None:
+        return self._call.record_id
+
+    @property
+    def recording(self) -> str:
+        """The MixMonitor file of the whole call, as Asterisk sees it ("" if unknown)."""
+        return self._call.recording
+
+    def play(self, pcm: bytes) -> Playback:
+        return self.media.play(pcm)
+
+    def cut(self) -> int:
+        return self.media.cut()
+
+    async def set_draft(self, draft_id: str) -> None:
+        """Note the draft on the call (the handoff carries it) and on the call record."""
+        self._call.draft_id = draft_id
+        try:
+            await self._controller.call_log.set_draft(self.channel_id, draft_id)
+        except Exception as exc:  # the database down must not keep the caller from the operators
+            log.error("could not note draft %s on the call record of %s: %s", draft_id, self.channel_id, exc)
+
+    async def transfer_to_operator(self, draft_id: str | None = None, urgent: bool = False) -> None:
+        if draft_id is not None:
+            await self.set_draft(draft_id)
+        if urgent:
+            self._call.extension = URGENT_EXTEN
+        await self._controller.handoff(self._call)
+
+    async def finish(self) -> None:
+        """The AI operator handled the call: hang up."""
+        self._call.outcome = Outcome.AI_HANDLED
+        with contextlib.suppress(AriError):
+            await self._controller.ari.hangup(self.channel_id)
+
+
+class CallController:
+    def __init__(
+        self,
+        ari: AriPort,
+        media_server: MediaServerPort,
+        call_log: CallLogPort,
+        handler_factory: HandlerFactory,
+        external_host: str,
+        app_name: str,
+        keep_lateness: bool = True,
+        frame_clock: FrameClock | None = None,
+    ) -> None:
+        self.ari = ari
+        self.frame_clock = frame_clock or FrameClock()  # one 20 ms tick paces every call's audio
+        self.media_server = media_server
+        self.call_log = call_log
+        self.handler_factory = handler_factory
+        self.external_host = external_host
+        self.app_name = app_name
+        self.keep_lateness = keep_lateness
+        self.calls: dict[str, _Call] = {}  # caller channel id -> call
+        self._by_media: dict[str, _Call] = {}  # media channel id -> call
+        self.finished: list[_Call] = []
+        self.on_call_ended: Callable[[str], None] | None = None
+
+    # ---- events --------------------------------------------------------------------------------
+    async def on_event(self, event: Event) -> None:
+        if isinstance(event, StasisStart):
+            if event.channel.id in self._by_media or event.channel.id.startswith(MEDIA_CHANNEL_PREFIX):
+                await self._media_arrived(event.channel)
+            elif event.channel.is_audiosocket:
+                log.warning(
+                    "AudioSocket channel %s in Stasis belongs to no call; hanging up", event.channel.id
+                )
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(event.channel.id)
+            elif event.channel.id not in self.calls:
+                self._begin(event.channel)
+        elif isinstance(event, ChannelDtmfReceived):
+            call = self.calls.get(event.channel.id)
+            if call is not None and call.session is not None:
+                await call.handler.on_dtmf(event.digit)
+        elif isinstance(event, StasisEnd | ChannelDestroyed):
+            call = self.calls.get(event.channel.id)
+            if call is not None:
+                await self._end(call)
+
+    async def on_connected(self) -> None:
+        """(Re-)registered: forget calls whose channel is gone, hand over channels nobody drives."""
+        try:
+            live = {c.id: c for c in await self.ari.channels()}
+        except AriError as exc:
+            log.warning("could not list channels after (re)connect: %s", exc)
+            return
+        for channel_id, call in list(self.calls.items()):
+            if channel_id not in live:
+                await self._end(call)
+        for channel in live.values():
+            in_our_app = channel.dialplan.app_name == "Stasis" and channel.dialplan.app_data.split(",")[
+                0
+            ] == (self.app_name)
+            if not in_our_app or channel.id in self.calls or channel.id in self._by_media:
+                continue
+            if channel.is_audiosocket or channel.id.startswith(MEDIA_CHANNEL_PREFIX):
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(channel.id)
+            else:
+                # A caller left in Stasis by an earlier run of the app: the operator takes over.
+                log.warning(
+                    "orphaned caller %s found at (re)connect; sending it to the operators", channel.id
+                )
+                with contextlib.suppress(AriError):
+                    await self.ari.continue_in_dialplan(channel.id, OPERATOR_CONTEXT, OPERATOR_EXTEN)
+
+    # ---- call life -----------------------------------------------------------------------------
+    def _begin(self, channel: Channel) -> None:
+        call = _Call(channel=channel, handler=self.handler_factory())
+        call.media_channel_id = f"{MEDIA_CHANNEL_PREFIX}{call.media_uuid}"
+        self.calls[channel.id] = call
+        self._by_media[call.media_channel_id] = call
+        call.setup = asyncio.create_task(self._setup(call), name=f"call-{channel.id}")
+
+    async def _setup(self, call: _Call) -> None:
+        channel = call.channel
+        try:
+            recording = ""
+            with contextlib.suppress(AriError):
+                recording = await self.ari.get_variable(channel.id, "MIXMONITOR_FILENAME")
+            call.recording = recording
+            record = await self.call_log.start(
+                channel.id, channel.caller.number, channel.dialplan.exten, recording
+            )
+            call.record_id = record.id
+            if channel.state != "Up":
+                await self.ari.answer(channel.id)
+            await self.call_log.answered(channel.id)
+            if call.record_id is not None:
+                with contextlib.suppress(AriError):
+                    await self.ari.set_variable(channel.id, CALL_VARIABLE, str(call.record_id))
+            bridge = await self.ari.create_bridge("mixing", name=f"hotline-{channel.id}")
+            call.bridge_id = bridge.id
+            await self.ari.add_channel(bridge.id, channel.id)
+            connection = self.media_server.expect(call.media_uuid)
+            await self.ari.external_media(
+                self.external_host, str(call.media_uuid), channel_id=call.media_channel_id
+            )
+            conn = await asyncio.wait_for(connection, MEDIA_CONNECT_TIMEOUT_S)
+            # The media flows (idle silence to Asterisk) from the moment the socket is ours, before
+            # the channel is even in the bridge: see pbx.media on why Asterisk must never wait on it.
+            consumer = _DtmfFromAri(call.handler)
+            media = MediaSession(
+                conn,
+                consumer,
+                keep_lateness=self.keep_lateness,
+                frame_clock=self.frame_clock,
+                idle_silence=True,
+            )
+            call.media = media
+            media.start()
+            await asyncio.wait_for(call.media_in_bridge.wait(), MEDIA_CONNECT_TIMEOUT_S)
+            if call.ended:
+                return
+            consumer.ready = True
+            call.session = CallSession(self, call, media)
+            await call.handler.on_start(call.session)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.media_server.forget(call.media_uuid)
+            if call.media is not None and call.session is None:
+                await call.media.close()
+                call.media = None
+                with contextlib.suppress(AriError):
+                    await self.ari.hangup(call.media_channel_id)
+            if _channel_gone(exc):
+                log.warning("caller %s hung up during the call setup (%s)", channel.id, exc)
+                call.outcome = Outcome.ABANDONED
+            elif not call.ended:
+                log.error("call %s setup failed (%s); sending the caller to the operators", channel.id, exc)
+                call.outcome = Outcome.FAILED
+                await self.handoff(call)
+
+    async def _media_arrived(self, channel: Channel) -> None:
+        call = self._by_media.get(channel.id)
+        if call is None or call.ended or not call.bridge_id:
+            with contextlib.suppress(AriError):
+                await self.ari.hangup(channel.id)
+            return
+        await self.ari.add_channel(call.bridge_id, channel.id)
+        call.media_in_bridge.set()
+
+    async def handoff(self, call: _Call) -> None:
+        """``continue`` the caller into the operator-queue context, carrying the draft id."""
+        channel_id = call.channel.id
+        try:
+            await self.ari.set_variable(channel_id, DRAFT_VARIABLE, call.draft_id)
+            await self.ari.continue_in_dialplan(
+                channel_id, OPERATOR_CONTEXT, call.extension, OPERATOR_PRIORITY
+            )
+        except AriError as exc:
+            if exc.status == 404:  # the caller hung up first (e.g. during the setup): abandoned
+                log.warning("caller %s hung up before the handoff", channel_id)
+                call.outcome = Outcome.ABANDONED
+                return
+            log.error("handoff of %s failed: %s", channel_id, exc)
+            call.outcome = Outcome.FAILED
+            return
+        if call.outcome is None:
+            call.outcome = Outcome.TRANSFERRED
+        try:
+            await self.call_log.mark_outcome(channel_id, call.outcome)
+        except KeyError:
+            pass
+        except Exception as exc:
+            log.error("could not note the handoff of %s on its call record: %s", channel_id, exc)
+
+    async def _end(self, call: _Call) -> None:
+        if call.ended:
+            return
+        call.ended = True
+        if call.setup is not None and not call.setup.done() and call.setup is not asyncio.current_task():
+            call.setup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await call.setup
+        self.media_server.forget(call.media_uuid)
+        if call.session is not None:
+            try:
+                await call.handler.on_hangup()
+            except Exception:
+                log.exception("handler failed on hangup")
+        if call.media is not None:
+            await call.media.close()
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(call.media_channel_id)
+        if call.bridge_id:
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(call.bridge_id)
+        try:
+            if call.record_id is None:  # hung up before the setup wrote the record
+                channel = call.channel
+                await self.call_log.start(channel.id, channel.caller.number, channel.dialplan.exten)
+            await self.call_log.finish(call.channel.id, call.outcome or Outcome.ABANDONED)
+        except Exception:
+            log.exception("could not write the call record of %s", call.channel.id)
+        self.calls.pop(call.channel.id, None)
+        self._by_media.pop(call.media_channel_id, None)
+        self.finished.append(call)
+        if self.on_call_ended is not None:
+            self.on_call_ended(call.channel.id)
+
+    async def shutdown(self) -> None:
+        """Stopping the app: every live caller goes to the operators, then everything is cleaned up."""
+        for call in list(self.calls.values()):
+            if call.outcome is None or call.outcome is not Outcome.TRANSFERRED:
+                await self.handoff(call)
+            await self._end(call)
+        await self.frame_clock.close()
