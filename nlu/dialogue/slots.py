@@ -1,0 +1,164 @@
+"""Small pure helpers for slot filling: yes/no words, names and content from free answers, keypad numbers,
+which field a correction talks about, and reading numbers aloud in Vietnamese."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from nlu.dialogue.draft import Draft
+
+_ASCII_DIGITS = frozenset("0123456789")
+_DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+_SPOKEN_DIGITS = {w: str(i) for i, w in enumerate(_DIGIT_WORDS)} | {
+    "linh": "0",
+    "lẻ": "0",
+    "mốt": "1",
+    "tư": "4",
+    "lăm": "5",
+    "bẩy": "7",
+}
+
+_AFFIRM = ("đúng rồi", "chính xác", "đồng ý", "vâng", "đúng", "phải", "được", "có", "ừ", "ok", "dạ")
+_DENY = ("không phải", "không đúng", "chưa đúng", "không có", "sai", "không", "chưa", "nhầm")
+
+# Correction targets, most specific phrases first.
+_FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("phone", ("số điện thoại", "điện thoại", "số máy", "số liên hệ", "sđt")),
+    ("cccd", ("căn cước", "cccd", "chứng minh")),
+    ("name", ("họ tên", "họ và tên", "tên")),
+    ("ward", ("địa chỉ", "địa điểm", "phường", "xã", "chỗ", "nơi")),
+    ("time", ("thời gian", "thời điểm", "lúc", "giờ", "ngày")),
+    ("content", ("nội dung", "sự việc", "vụ việc")),
+)
+
+_NAME_PREFIXES = re.compile(
+    r"^(dạ|vâng|à|ừ)?\s*(tôi|em|anh|chị|cháu|con|mình)?\s*(tên\s+(tôi\s+|em\s+)?(là\s+)?|là\s+|"
+    r"họ tên\s+(là\s+)?)",
+)
+_FILLERS = re.compile(
+    r"^(alo\s+|a lô\s+|xin chào\s+|chào\s+(tổng đài|chị|anh|em|bạn)?\s*|dạ\s+|vâng\s+|em ơi\s+|cho\s+"
+    r"(tôi|em|mình)\s+|tôi\s+|em\s+|mình\s+|muốn\s+|cần\s+|xin\s+|gọi\s+(để\s+)?|phản ánh\s+|báo\s+|"
+    r"kiến nghị\s+|về\s+(việc\s+)?|là\s+|việc\s+|rằng\s+)+"
+)
+_NAME_WORD = re.compile(r"^[^\W\d_]+$")
+
+
+def _words(text: str) -> str:
+    return " " + re.sub(r"[^\w]+", " ", text.lower()).strip() + " "
+
+
+def yes_no(text: str) -> bool | None:
+    """True for a yes, False for a no, None when the answer is neither; "không phải" wins over "phải"."""
+    t = _words(text)
+    for phrase in _DENY:
+        if f" {phrase} " in t:
+            return False
+    for phrase in _AFFIRM:
+        if f" {phrase} " in t:
+            return True
+    return None
+
+
+def field_named(text: str) -> str | None:
+    """The draft field a correction talks about ("số điện thoại sai rồi" -> "phone"), if any."""
+    t = _words(text)
+    for slot, phrases in _FIELD_WORDS:
+        if any(f" {p} " in t for p in phrases):
+            return slot
+    return None
+
+
+def name_from_answer(text: str) -> str:
+    """A person's name from an answer to "what is your name", title-cased, or "" if it is not one."""
+    t = re.sub(r"[^\w\s]", " ", text.lower()).strip()
+    t = _NAME_PREFIXES.sub("", t).strip()
+    t = re.sub(r"\s+(ạ|nhé|nha|đấy)$", "", t)
+    words = t.split()
+    if not 2 <= len(words) <= 5 or not all(_NAME_WORD.match(w) for w in words):
+        return ""
+    if yes_no(t) is not None:
+        return ""
+    return " ".join(w.capitalize() for w in words)
+
+
+def content_from_report(text: str, min_words: int = 3) -> str:
+    """What happened, from a report utterance, without the "tôi muốn phản ánh" preamble; "" if too short."""
+    t = re.sub(r"\s+", " ", text).strip()
+    rest = _FILLERS.sub("", t.lower()).strip(" ,.")
+    if len(rest.split()) < min_words:
+        return ""
+    # Keep the caller's own words (and capitalisation), just without the preamble.
+    cut = len(t) - len(rest)
+    body = t[cut:].strip(" ,.") if t.lower().endswith(rest) else rest
+    return body[:1].upper() + body[1:]
+
+
+def spoken_digits(text: str) -> str:
+    """Digits said one by one ("không chín một hai") or written ("0912"); other words are ignored."""
+    out = []
+    for token in re.findall(r"[0-9]+|[^\W\d_]+", text.lower()):
+        if token[0] in _ASCII_DIGITS:
+            out.append(token)
+        elif token in _SPOKEN_DIGITS:
+            out.append(_SPOKEN_DIGITS[token])
+    return "".join(out)
+
+
+def keyed_digits(digits: str) -> str:
+    """Keypad input without the terminating ``#`` or ``*``; only digits survive."""
+    return "".join(ch for ch in digits if ch in _ASCII_DIGITS)
+
+
+def is_phone(digits: str) -> bool:
+    """A Vietnamese subscriber number: 10-digit mobile (0[35789]...) or 11-digit landline (02...)."""
+    return bool(re.fullmatch(r"0[35789][0-9]{8}|02[0-9]{9}", digits))
+
+
+def is_dossier_tail(digits: str, today: date | None = None) -> bool:
+    """The keyed ``YYMMDDXXXX`` tail of a dossier code: a real date, not in the future, and a number."""
+    if not re.fullmatch(r"[0-9]{10}", digits):
+        return False
+    try:
+        received = date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        return False
+    return today is None or received <= today
+
+
+def digits_vi(digits: str) -> str:
+    """Read a digit string one digit at a time: "109" -> "một không chín"."""
+    return " ".join(_DIGIT_WORDS[int(ch)] for ch in digits if ch in _ASCII_DIGITS)
+
+
+def phone_vi(phone: str) -> str:
+    """Read a phone number in the usual 4-3-3 groups, digit by digit."""
+    d = keyed_digits(phone)
+    groups = [d[:4], d[4:7], d[7:]] if len(d) == 10 else [d[:3], d[3:7], d[7:]]
+    return ", ".join(digits_vi(g) for g in groups if g)
+
+
+def apply_entities(draft: Draft, entities: dict[str, str]) -> Draft:
+    """A new draft with the interpreter's entities merged in; a later value corrects an earlier one."""
+    changes: dict[str, object] = {}
+    if entities.get("name"):
+        changes["name"] = entities["name"]
+    if entities.get("phone"):
+        changes["phone"] = entities["phone"]
+        changes["phone_confirmed"] = True  # said explicitly; the read-back confirms it again
+    if entities.get("cccd"):
+        changes["cccd"] = entities["cccd"]
+    if entities.get("ward"):
+        changes["ward"] = entities["ward"]
+    if entities.get("time"):
+        changes["incident_time"] = entities["time"]
+        changes["time_text"] = ""
+    if entities.get("category"):
+        changes["category"] = entities["category"]
+        changes["kind"] = "procedure_report" if entities["category"] == "HCC" else "field_report"
+    if entities.get("urgent") == "true":
+        changes["urgent"] = True
+    if not changes:
+        return draft
+    return replace(draft, **changes)  # type: ignore[arg-type]
