@@ -1,0 +1,305 @@
+"""Call controller with a fake ARI (it enforces Asterisk's 422 rule) and a real AudioSocket socket.
+
+The real-Asterisk flows live in test_call_flow_asterisk.py; this tier checks the controller's own
+bookkeeping: setup order, cleanup, call records for every outcome, resync and shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+import pbx.controller as controller_module
+from pbx.ari.client import AriError
+from pbx.ari.events import (
+    Bridge,
+    Channel,
+    ChannelDtmfReceived,
+    DialplanCep,
+    StasisEnd,
+    StasisStart,
+)
+from pbx.audiosocket.codec import Audio, Uuid, encode
+from pbx.audiosocket.server import AudioSocketServer
+from pbx.controller import (
+    DRAFT_VARIABLE,
+    OPERATOR_CONTEXT,
+    CallController,
+    CallSession,
+)
+from pbx.media import FRAME_BYTES
+from ticketing.calls import CallRecord, Outcome
+
+
+def caller_channel(cid: str = "100.1", state: str = "Up") -> Channel:
+    return Channel.model_validate(
+        {
+            "id": cid,
+            "name": "PJSIP/dev-0001",
+            "state": state,
+            "caller": {"name": "", "number": "0912345678"},
+            "dialplan": {"context": "hotline-inbound", "exten": "1022", "priority": 5,
+                         "app_name": "Stasis", "app_data": "hotline"},
+        }
+    )  # fmt: skip
+
+
+@dataclass
+class FakeAri:
+    media_port: int
+    controller: CallController | None = None
+    log: list[tuple[str, ...]] = field(default_factory=list)
+    in_stasis: set[str] = field(default_factory=set)
+    live: list[Channel] = field(default_factory=list)
+    peers: list[asyncio.StreamWriter] = field(default_factory=list)
+    variables: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    async def channels(self) -> list[Channel]:
+        return self.live
+
+    async def answer(self, channel_id: str) -> None:
+        self.log.append(("answer", channel_id))
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        self.log.append(("hangup", channel_id))
+
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        self.variables[(channel_id, name)] = value
+
+    async def get_variable(self, channel_id: str, name: str) -> str:
+        if name == "MIXMONITOR_FILENAME":
+            return "/var/spool/asterisk-main/monitor/hotline/x.wav"
+        raise AriError("no such variable", 404)
+
+    async def continue_in_dialplan(
+        self, channel_id: str, context: str, extension: str = "s", priority: int = 1
+    ):
+        self.log.append(("continue", channel_id, context, extension))
+
+    async def create_bridge(self, bridge_type: str = "mixing", name: str | None = None) -> Bridge:
+        self.log.append(("bridge", bridge_type))
+        return Bridge(id="br-1", bridge_type=bridge_type)
+
+    async def add_channel(self, bridge_id: str, channel_id: str) -> None:
+        if channel_id.startswith("hotline-media-") and channel_id not in self.in_stasis:
+            raise AriError("Channel not in Stasis application", 422)
+        self.log.append(("add", bridge_id, channel_id))
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        self.log.append(("destroy", bridge_id))
+
+    async def external_media(self, external_host: str, data: str, encapsulation: str = "audiosocket",
+                             transport: str = "tcp", audio_format: str = "slin",
+                             channel_id: str | None = None) -> Channel:  # fmt: skip
+        assert channel_id is not None
+        self.log.append(("externalMedia", external_host, encapsulation, transport, audio_format))
+        asyncio.get_running_loop().create_task(self._asterisk_side(channel_id, uuid.UUID(data)))
+        return Channel(id=channel_id, name="AudioSocket/x", state="Up")
+
+    async def _asterisk_side(self, channel_id: str, call_uuid: uuid.UUID) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", self.media_port)
+        writer.write(encode(Uuid(call_uuid)))
+        self.peers.append(writer)
+        await asyncio.sleep(0.01)
+        self.in_stasis.add(channel_id)
+        assert self.controller is not None
+        await self.controller.on_event(
+            StasisStart(type="StasisStart", channel=Channel(id=channel_id, name="AudioSocket/x", state="Up"))
+        )
+
+
+class MemoryCallLog:
+    def __init__(self) -> None:
+        self.records: dict[str, CallRecord] = {}
+
+    async def start(self, channel_id: str, caller: str, called: str, recording: str = "") -> CallRecord:
+        rec = CallRecord(
+            channel_id, caller, called, datetime.now(UTC), id=len(self.records) + 1, recording=recording
+        )
+        self.records[channel_id] = rec
+        return rec
+
+    def _set(self, channel_id: str, **kw: object) -> CallRecord:
+        import dataclasses
+
+        self.records[channel_id] = dataclasses.replace(self.records[channel_id], **kw)  # type: ignore[arg-type]
+        return self.records[channel_id]
+
+    async def answered(self, channel_id: str) -> CallRecord:
+        return self._set(channel_id, answered_at=datetime.now(UTC))
+
+    async def set_draft(self, channel_id: str, draft_id: str) -> CallRecord:
+        return self._set(channel_id, draft_id=draft_id)
+
+    async def mark_outcome(self, channel_id: str, outcome: Outcome) -> CallRecord:
+        return self._set(channel_id, outcome=outcome)
+
+    async def finish(self, channel_id: str, outcome: Outcome) -> CallRecord:
+        rec = self.records[channel_id]
+        if rec.ended_at:
+            return rec
+        return self._set(channel_id, ended_at=datetime.now(UTC), outcome=rec.outcome or outcome)
+
+
+class ScriptedHandler:
+    def __init__(self, transfer_on: str = "0") -> None:
+        self.started = asyncio.Event()
+        self.audio: list[bytes] = []
+        self.digits: list[str] = []
+        self.hangups = 0
+        self.call: CallSession | None = None
+        self.transfer_on = transfer_on
+
+    async def on_start(self, call: CallSession) -> None:
+        self.call = call
+        call.play(bytes(FRAME_BYTES * 3))
+        self.started.set()
+
+    async def on_audio(self, pcm: bytes) -> None:
+        self.audio.append(pcm)
+
+    async def on_dtmf(self, digit: str) -> None:
+        self.digits.append(digit)
+        if digit == self.transfer_on and self.call is not None:
+            await self.call.transfer_to_operator(draft_id="D-42")
+
+    async def on_hangup(self) -> None:
+        self.hangups += 1
+
+
+async def make(handler: ScriptedHandler) -> tuple[CallController, FakeAri, MemoryCallLog, AudioSocketServer]:
+    server = AudioSocketServer("127.0.0.1", 0)
+    await server.start()
+    ari = FakeAri(server.port)
+    calls = MemoryCallLog()
+    ctl = CallController(ari, server, calls, lambda: handler, f"127.0.0.1:{server.port}", "hotline")
+    ari.controller = ctl
+    return ctl, ari, calls, server
+
+
+async def test_setup_audio_dtmf_transfer_and_cleanup() -> None:
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+    chan = caller_channel(state="Ring")
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(handler.started.wait(), 3)
+    kinds = [entry[0] for entry in ari.log]
+    assert kinds[:4] == ["answer", "bridge", "add", "externalMedia"]
+    media_id = ctl.calls[chan.id].media_channel_id
+    assert ("add", "br-1", media_id) in ari.log  # added only after its own StasisStart
+
+    ari.peers[0].write(b"".join(encode(Audio(bytes([7]) * FRAME_BYTES)) for _ in range(10)))
+    for _ in range(100):
+        if len(handler.audio) == 10:
+            break
+        await asyncio.sleep(0.01)
+    assert len(handler.audio) == 10
+
+    await ctl.on_event(ChannelDtmfReceived(type="ChannelDtmfReceived", channel=chan, digit="0"))
+    assert ("continue", chan.id, OPERATOR_CONTEXT, "s") in ari.log
+    assert ari.variables[(chan.id, DRAFT_VARIABLE)] == "D-42"
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert ("destroy", "br-1") in ari.log and ("hangup", media_id) in ari.log
+    rec = calls.records[chan.id]
+    assert rec.outcome is Outcome.TRANSFERRED and rec.ended_at and rec.draft_id == "D-42"
+    assert rec.recording.endswith("x.wav") and rec.answered_at is not None
+    assert handler.hangups == 1 and not ctl.calls
+    await server.close()
+
+
+async def test_caller_hangs_up_during_setup_is_abandoned() -> None:
+    handler = ScriptedHandler()
+    ctl, _ari, calls, server = await make(handler)
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert calls.records[chan.id].outcome is Outcome.ABANDONED
+    assert not handler.started.is_set()
+    await server.close()
+
+
+async def test_media_never_connects_sends_caller_to_operators() -> None:
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+
+    async def broken(*args: object, **kwargs: object) -> Channel:
+        raise AriError("externalMedia failed", 500)
+
+    ari.external_media = broken  # type: ignore[method-assign]
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(ctl.calls[chan.id].setup, 3)  # type: ignore[arg-type]
+    assert ("continue", chan.id, OPERATOR_CONTEXT, "s") in ari.log
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert calls.records[chan.id].outcome is Outcome.FAILED
+    await server.close()
+
+
+async def test_caller_gone_before_the_bridge_is_abandoned() -> None:
+    """The caller hangs up while the app bridges it (ARI: channel not found); StasisEnd comes later."""
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+    chan = caller_channel()
+
+    async def gone_add(bridge_id: str, channel_id: str) -> None:
+        raise AriError("Channel not found", 400)
+
+    async def gone_continue(*args: object, **kwargs: object) -> None:
+        raise AriError("Channel not found", 404)
+
+    ari.add_channel = gone_add  # type: ignore[method-assign]
+    ari.continue_in_dialplan = gone_continue  # type: ignore[method-assign]
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(ctl.calls[chan.id].setup, 3)  # type: ignore[arg-type]
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert calls.records[chan.id].outcome is Outcome.ABANDONED
+    assert not handler.started.is_set()
+    await server.close()
+
+
+async def test_media_never_bridged_is_closed_and_hung_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The AudioSocket connection came but its channel never reached the bridge: the setup gives up,
+    closes the socket and hangs the media channel up, and the caller goes to the operators."""
+    monkeypatch.setattr(controller_module, "MEDIA_CONNECT_TIMEOUT_S", 0.3)
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+
+    async def no_stasis_start(channel_id: str, call_uuid: uuid.UUID) -> None:
+        _, writer = await asyncio.open_connection("127.0.0.1", ari.media_port)
+        writer.write(encode(Uuid(call_uuid)))
+        ari.peers.append(writer)
+
+    ari._asterisk_side = no_stasis_start  # type: ignore[method-assign]
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    call = ctl.calls[chan.id]
+    await asyncio.wait_for(call.setup, 3)  # type: ignore[arg-type]
+    assert call.media is None and ("hangup", call.media_channel_id) in ari.log
+    assert ("continue", chan.id, OPERATOR_CONTEXT, "s") in ari.log
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert calls.records[chan.id].outcome is Outcome.FAILED
+    await server.close()
+
+
+async def test_resync_after_reconnect_and_shutdown_handoff() -> None:
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+    gone, kept = caller_channel("1.1"), caller_channel("2.2")
+    for chan in (gone, kept):
+        await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(handler.started.wait(), 3)
+    orphan = caller_channel("3.3")  # left in Stasis by an earlier run of the app
+    stranger = Channel(id="4.4", name="PJSIP/x", state="Up", dialplan=DialplanCep(app_name="Queue"))
+    ari.live = [kept, orphan, stranger]
+    await ctl.on_connected()
+    assert calls.records["1.1"].outcome is Outcome.ABANDONED  # its channel vanished (Asterisk restart)
+    assert ("continue", "3.3", OPERATOR_CONTEXT, "s") in ari.log
+    assert not any(e[0] == "continue" and e[1] == "4.4" for e in ari.log)
+    await ctl.shutdown()
+    assert ("continue", "2.2", OPERATOR_CONTEXT, "s") in ari.log
+    assert calls.records["2.2"].outcome is Outcome.TRANSFERRED
+    await server.close()

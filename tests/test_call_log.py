@@ -1,0 +1,59 @@
+"""The call log service over the real ``calls`` table on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from ticketing.calls import CallLog, Outcome, host_recording_path
+from ticketing.db.calls import CallRow, SqlCallRepository
+from ticketing.db.engine import make_engine, make_session_factory
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def test_lifecycle_and_newest_first(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        log = CallLog(SqlCallRepository(make_session_factory(engine)), clock=StepClock())
+        log.start("ch-1", "0912345678", "1022", recording="/var/spool/asterisk/monitor/ch-1.wav")
+        log.answered("ch-1")
+        log.mark_outcome("ch-1", Outcome.TRANSFERRED)
+        log.set_draft("ch-1", "draft-7")
+        done = log.finish("ch-1", Outcome.ABANDONED)
+        assert done.outcome is Outcome.TRANSFERRED  # the transfer is what happened to the call
+        assert done.duration_s == 2.0  # start, answer, end: one clock tick each
+        assert log.finish("ch-1", Outcome.FAILED).outcome is Outcome.TRANSFERRED  # idempotent
+        log.start("ch-2", "0243", "1022")
+        log.finish("ch-2", Outcome.ABANDONED)
+        assert log.start("ch-2", "x", "y").caller == "0243"  # a second StasisStart does not duplicate
+        recent = log.recent()
+        assert [r.channel_id for r in recent] == ["ch-2", "ch-1"]
+        first = recent[1]
+        assert first.draft_id == "draft-7" and first.answered_at is not None
+        assert first.started_at.utcoffset() == timedelta(hours=7)  # returned in Vietnamese time
+        assert first.id is not None and log.get(first.id) == first
+        # the model and migration 0002 agree
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(ctx, CallRow.metadata)
+        assert [d for d in diff if "calls" in repr(d) and d[0] != "remove_table"] == []
+    finally:
+        engine.dispose()
+
+
+def test_host_recording_path() -> None:
+    root = "/srv/hotline/var/asterisk-root"
+    inner = "/var/spool/asterisk/monitor/2026/x.wav"
+    assert host_recording_path(inner, root) == root + inner
+    assert host_recording_path(inner, "") == inner
+    assert host_recording_path("", root) == ""

@@ -1,0 +1,141 @@
+"""Interpreters without Rasa: the rule-based fallback, and the resilient wrapper against a slow fake
+server on a real socket and against a closed port (falls back, logs, recovers)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from nlu.interpreter import FallbackInterpreter, RasaInterpreter, RasaUnavailable, ResilientInterpreter
+
+NOW = datetime(2026, 11, 23, 10, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("alo xin chào", "greet"),
+        ("vâng đúng rồi", "affirm"),
+        ("không phải", "deny"),
+        ("thôi cảm ơn tạm biệt", "goodbye"),
+        ("cho tôi gặp tổng đài viên", "request_operator"),
+        ("tôi muốn tố cáo cán bộ phường", "complaint_denunciation"),
+        ("làm giấy khai sinh cần những giấy tờ gì", "procedure_question"),
+        ("tra cứu hồ sơ mã hai sáu một một hai không không không một hai", "dossier_lookup"),
+        ("rác thải không được thu gom ở phường hoàn kiếm", "report"),
+        ("tên tôi là nguyễn văn an", "inform"),
+    ],
+)
+def test_fallback_intents(text: str, intent: str) -> None:
+    result = FallbackInterpreter().interpret(text, NOW)
+    assert result.intent == intent
+    assert result.backend == "fallback"
+
+
+def test_fallback_entities_are_normalised_values() -> None:
+    result = FallbackInterpreter().interpret("cháy nhà ở xã sóc sơn lúc chín giờ tối qua", NOW)
+    assert result.intent == "report"
+    assert result.entities["ward"] == "Xã Sóc Sơn"
+    assert result.entities["time"] == "2026-11-22T21:00"
+    assert result.entities["urgent"] == "true"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    delay_s = 0.0
+
+    def do_POST(self) -> None:
+        time.sleep(self.delay_s)
+        length = int(self.headers.get("Content-Length", 0))
+        text = json.loads(self.rfile.read(length))["text"]
+        body = json.dumps(
+            {"text": text, "intent": {"name": "greet", "confidence": 0.99}, "entities": []}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture()
+def fake_server() -> Iterator[tuple[str, type[_Handler]]]:
+    handler = type("H", (_Handler,), {"delay_s": 0.0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_rasa_client_parses_a_server_answer(fake_server: tuple[str, type[_Handler]]) -> None:
+    url, _ = fake_server
+    result = RasaInterpreter(url, "t0ken", timeout_s=1.0).interpret("alo", NOW)
+    assert (result.intent, result.backend) == ("greet", "rasa")
+
+
+def test_slow_server_times_out_and_falls_back_with_a_log(
+    fake_server: tuple[str, type[_Handler]], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, handler = fake_server
+    handler.delay_s = 1.0
+    client = RasaInterpreter(url, "t0ken", timeout_s=0.2)
+    started = time.monotonic()
+    with pytest.raises(RasaUnavailable):
+        client.interpret("alo", NOW)
+    assert time.monotonic() - started < 0.9
+    resilient = ResilientInterpreter(client, FallbackInterpreter())
+    with caplog.at_level(logging.INFO, logger="nlu.interpreter"):
+        result = resilient.interpret("cho tôi gặp tổng đài viên", NOW)
+    assert result.backend == "fallback" and result.intent == "request_operator"
+    assert resilient.degraded
+    assert any(r.levelno == logging.WARNING and "fallback" in r.getMessage() for r in caplog.records)
+
+
+def test_unreachable_server_falls_back_then_recovers(
+    fake_server: tuple[str, type[_Handler]], caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = [0.0]
+    down = RasaInterpreter(f"http://127.0.0.1:{_closed_port()}", "t0ken", timeout_s=0.5)
+    resilient = ResilientInterpreter(down, FallbackInterpreter(), retry_after_s=5.0, clock=lambda: clock[0])
+    with caplog.at_level(logging.INFO, logger="nlu.interpreter"):
+        assert resilient.interpret("alo", NOW).backend == "fallback"
+        assert resilient.interpret("alo", NOW).backend == "fallback"  # within retry window: Rasa not tried
+    assert sum("unavailable" in r.getMessage() for r in caplog.records) == 1
+    assert sum("degraded" in r.getMessage() for r in caplog.records) == 2
+    url, _ = fake_server
+    resilient.primary = RasaInterpreter(url, "t0ken", timeout_s=1.0)
+    assert resilient.interpret("alo", NOW).backend == "fallback"  # still inside the window
+    clock[0] = 6.0
+    assert resilient.interpret("alo", NOW).backend == "rasa"
+    assert not resilient.degraded
+
+
+def test_nlu_fallback_intent_maps_to_best_real_intent() -> None:
+    from nlu.interpreter import interpretation_from_rasa
+
+    body = {
+        "intent": {"name": "nlu_fallback", "confidence": 0.7},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.7}, {"name": "deny", "confidence": 0.2}],
+        "entities": [{"entity": "name", "value": "trần thị bình"}],
+    }
+    result = interpretation_from_rasa(body, "ừm", NOW, "hanoi")
+    assert (result.intent, result.confidence) == ("deny", 0.2)
+    assert result.entities.get("name") == "Trần Thị Bình"

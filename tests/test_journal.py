@@ -1,0 +1,162 @@
+"""The local ticket journal: append-only, fsynced, replayed once, safe across processes; and the
+replay against a real database (SQLite) once it is reachable again."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main as cli
+from nlu.dialogue.draft import Draft
+from pbx.ai_operator.ports import LivePorts, journal_writer
+from pbx.ai_operator.wiring import ticket_service
+from ticketing.db import migrate
+from ticketing.db.engine import make_engine
+from ticketing.domain.model import AttachmentKind, Status
+from ticketing.dossiers import DossierTable
+from ticketing.journal import JournalEntry, TicketJournal, journal_path
+from ticketing.settings import Settings
+
+DATA = {"category": "VSMT", "content": "Rác thải đầu ngõ", "caller": {"phone": "0912345678"}}
+
+
+def test_append_pending_replay_once(tmp_path: Path) -> None:
+    journal = TicketJournal(tmp_path / "j" / "tickets.jsonl")
+    first = journal.append(DATA)
+    second = journal.append({**DATA, "content": "Đèn hỏng"}, recordings=("/nowhere.wav",))
+    journal.add_recording(first, "/rec/a.wav")
+    assert [e.id for e in journal.pending()] == [first, second]
+    assert journal.pending()[0].recordings == ("/rec/a.wav",)
+    filed: list[str] = []
+
+    def write(entry: JournalEntry) -> str:
+        filed.append(entry.id)
+        return f"code-{len(filed)}"
+
+    report = journal.replay(write)
+    assert report.filed == [(first, "code-1"), (second, "code-2")]
+    assert journal.pending() == [] and journal.replayed_code(first) == "code-1"
+    assert journal.replay(write).filed == [] and filed == [first, second]  # never twice
+    assert oct(journal.path.stat().st_mode & 0o777) == "0o600"  # personal data inside
+
+
+def test_replay_stops_at_the_first_failure_and_resumes(tmp_path: Path) -> None:
+    journal = TicketJournal(tmp_path / "tickets.jsonl")
+    ids = [journal.append({**DATA, "content": str(i)}) for i in range(3)]
+    calls = {"n": 0}
+
+    def flaky(entry: JournalEntry) -> str:
+        calls["n"] += 1
+        if entry.id == ids[1] and calls["n"] == 2:
+            raise ConnectionError("database still down")
+        return entry.id.lower()
+
+    report = journal.replay(flaky)
+    assert [i for i, _ in report.filed] == [ids[0]] and report.failed[0][0] == ids[1]
+    assert [e.id for e in journal.pending()] == ids[1:]
+    assert [i for i, _ in journal.replay(flaky).filed] == ids[1:]
+
+
+def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
+    journal = TicketJournal(tmp_path / "tickets.jsonl")
+    kept = journal.append(DATA)
+    with journal.path.open("a", encoding="utf-8") as fh:
+        fh.write('{"op": "create", "id": "J-torn", "da')
+    assert [e.id for e in journal.pending()] == [kept]
+
+
+def _append_many(path: str, n: int) -> None:
+    journal = TicketJournal(Path(path))
+    for i in range(n):
+        journal.append({**DATA, "content": f"{i}"})
+
+
+def test_concurrent_appends_from_processes_keep_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "tickets.jsonl"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(str(path), 40)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 120 and all(json.loads(line)["op"] == "create" for line in lines)
+
+
+def _settings(tmp_path: Path, url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database={"url": url})  # type: ignore[arg-type]
+
+
+def test_database_down_journals_the_report_and_replay_files_it_with_the_recording(
+    tmp_path: Path,
+) -> None:
+    """LivePorts against a database that is not there (a SQLite file in a missing directory), then
+    the real database: the journaled report is filed, recording attached, SMS queued."""
+    down = _settings(tmp_path, f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+    ports = LivePorts(
+        ticket_service(down, make_engine(down.database_url)),
+        DossierTable(tmp_path / "dossiers.csv"),
+        TicketJournal(journal_path(tmp_path)),
+    )
+    draft = Draft(
+        caller_id="0912345678",
+        content="Đèn đường hỏng",
+        ward="Phường Đống Đa",
+        incident_time="2026-11-21T20:00",
+        name="Trần Thị Bích Ngọc",
+        phone="0912345678",
+        phone_confirmed=True,
+        category="CS",
+        transcript=(("caller", "đèn đường hỏng"),),
+    )
+    entry_id = ports.create_ticket(draft, complete=True)
+    assert entry_id.startswith("J-") and ports.filed == [(entry_id, True)]
+    recording = tmp_path / "call.wav"
+    recording.write_bytes(b"RIFF" + bytes(2000))
+    ports.attach_recording(entry_id, recording)
+
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    migrate.upgrade(url)
+    up = _settings(tmp_path, url)
+    service = ticket_service(up, make_engine(url))
+    report = TicketJournal(journal_path(tmp_path)).replay(journal_writer(service))
+    assert len(report.filed) == 1
+    ticket = service.get(report.filed[0][1])
+    assert ticket.status is Status.NEW and ticket.caller.name == "Trần Thị Bích Ngọc"
+    assert [a.kind for a in ticket.attachments] == [AttachmentKind.RECORDING]
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        sms = conn.execute(text("SELECT recipient FROM outbox WHERE ticket_code = :c"), {"c": ticket.code})
+        assert [r[0] for r in sms] == ["0912345678"]
+
+
+def test_cli_journal_list_and_replay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    migrate.upgrade(url)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_DATABASE__URL", url)
+    monkeypatch.setenv("HOTLINE_CONFIG", str(tmp_path / "none.toml"))
+    from ticketing.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        journal = TicketJournal(journal_path(tmp_path))
+        data: dict[str, Any] = {**DATA, "complete": False}
+        entry = journal.append(data)
+        runner = CliRunner()
+        listed = runner.invoke(cli, ["journal", "list"])
+        assert listed.exit_code == 0 and entry in listed.output and "1 chờ" in listed.output
+        replayed = runner.invoke(cli, ["journal", "replay"])
+        assert replayed.exit_code == 0, replayed.output
+        assert f"{entry} -> " in replayed.output and "0 chờ" in replayed.output
+        again = runner.invoke(cli, ["journal", "replay"])
+        assert again.exit_code == 0 and "0 đã ghi" in again.output
+    finally:
+        get_settings.cache_clear()
