@@ -1,22 +1,23 @@
-"""``hotline journal``: tickets buffered in the local journal while the database was down."""
+"""``hotline journal``: tickets and messages buffered in the local journal while the database was down."""
 
 from __future__ import annotations
 
 import click
 
 from commands.db import settings, ticket_service, user_errors
-from ticketing.journal import TicketJournal, journal_path
+from ticketing.journal import MessageJournal, TicketJournal, journal_path, messages_path
 
 
 @click.group("journal")
 def journal_group() -> None:
-    """The local ticket journal (filled when the database is down during a call)."""
+    """The local journal of tickets and messages (filled when the database is down during a call)."""
 
 
 @journal_group.command("list", epilog="Example:\n\n  hotline journal list")
 def list_cmd() -> None:
-    """List the journaled tickets not yet filed in the database."""
-    pending = TicketJournal(journal_path(settings().data_dir)).pending()
+    """List the journaled tickets and messages not yet in the database."""
+    data_dir = settings().data_dir
+    pending = TicketJournal(journal_path(data_dir)).pending()
     for entry in pending:
         data = entry.data
         caller = data.get("caller", {})
@@ -24,19 +25,32 @@ def list_cmd() -> None:
             f"{entry.id}\t{entry.at}\t{data.get('category', '')}\t{caller.get('phone', '')}\t"
             f"{len(entry.recordings)} recording(s)"
         )
-    click.echo(f"{len(pending)} chờ ghi / pending")
+    messages = MessageJournal(messages_path(data_dir)).pending()
+    for entry_id, message in messages:
+        fields = (message.get(k, "") for k in ("kind", "channel", "recipient"))
+        click.echo("\t".join((entry_id, *fields)))
+    click.echo(f"{len(pending)} phiếu, {len(messages)} tin nhắn chờ ghi / tickets, messages pending")
 
 
 @journal_group.command("replay", epilog="Example:\n\n  hotline journal replay")
 def replay_cmd() -> None:
-    """File every journaled ticket (with its recordings) in the database; safe to run again."""
-    from pbx.ai_operator.ports import journal_writer
+    """File every journaled ticket (with its recordings) and queue every journaled message; safe to
+    run again."""
+    from commands.outbox import outbox_repository
+    from pbx.ai_operator.ports import journal_writer, message_enqueuer
+    from ticketing.ports import SystemClock
 
-    journal = TicketJournal(journal_path(settings().data_dir))
+    data_dir = settings().data_dir
+    journal = TicketJournal(journal_path(data_dir))
+    messages = MessageJournal(messages_path(data_dir))
     with user_errors():
         report = journal.replay(journal_writer(ticket_service()))
-    for entry_id, code in report.filed:
+        queued = messages.replay(message_enqueuer(outbox_repository(), SystemClock()))
+    for entry_id, code in report.filed + queued.filed:
         click.echo(f"{entry_id} -> {code}")
-    for entry_id, error in report.failed:
+    for entry_id, error in report.failed + queued.failed:
         click.echo(f"{entry_id}: chưa ghi được / not filed: {error}", err=True)
-    click.echo(f"{len(report.filed)} đã ghi / filed, {len(journal.pending())} chờ / pending")
+    click.echo(
+        f"{len(report.filed)} phiếu, {len(queued.filed)} tin nhắn đã ghi / filed; "
+        f"{len(journal.pending())} phiếu, {len(messages.pending())} tin nhắn chờ / pending"
+    )

@@ -51,7 +51,7 @@ def senders(s: Settings) -> dict[str, Sender]:
     return out
 
 
-def _repo() -> Any:
+def outbox_repository() -> Any:
     from ticketing.db.engine import make_engine
     from ticketing.db.outbox import SqlOutboxRepository
 
@@ -98,7 +98,7 @@ def list_cmd(status: str | None, dead: bool, limit: int, as_json: bool, show_per
     """List queued, sent and dead messages, newest first."""
     wanted = OutboxStatus.DEAD if dead else (OutboxStatus(status) if status else None)
     with user_errors():
-        rows = [_view(e, show_personal) for e in _repo().list(wanted, limit)]
+        rows = [_view(e, show_personal) for e in outbox_repository().list(wanted, limit)]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -116,7 +116,7 @@ def deliver_cmd(limit: int) -> None:
     s = settings()
     with user_errors():
         dispatcher = Dispatcher(
-            _repo(),
+            outbox_repository(),
             senders(s),
             SystemClock().now,
             worker=f"{socket.gethostname()}:cli",
@@ -131,7 +131,7 @@ def deliver_cmd(limit: int) -> None:
 def retry_cmd(entry_id: int) -> None:
     """Put a failed or dead message back in the queue, due now."""
     with user_errors():
-        ok = _repo().retry(entry_id, SystemClock().now())
+        ok = outbox_repository().retry(entry_id, SystemClock().now())
     if not ok:
         raise UserError(f"không có tin chờ gửi lại số {entry_id} / no unsent message {entry_id}")
     click.echo(f"queued {entry_id}")

@@ -73,7 +73,7 @@ class HotlineApp:
             try:
                 report = await asyncio.to_thread(self.calls.replay_journal)
                 if report.filed:
-                    log.info("journal replay: %d ticket(s) filed", len(report.filed))
+                    log.info("journal replay: %d journal entries filed or queued", len(report.filed))
             except Exception:
                 log.exception("journal replay failed")
             await asyncio.sleep(JOURNAL_REPLAY_S)

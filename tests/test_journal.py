@@ -1,5 +1,5 @@
-"""The local ticket journal: append-only, fsynced, replayed once, safe across processes; and the
-replay against a real database (SQLite) once it is reachable again."""
+"""The local journal of tickets and messages: append-only, fsynced, replayed once, safe across
+processes; and the replay against a real database (SQLite) once it is reachable again."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main as cli
+from nlu.dialogue.actions import SendProcedureSms
 from nlu.dialogue.draft import Draft
-from pbx.ai_operator.ports import LivePorts, journal_writer
+from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
 from pbx.ai_operator.wiring import ticket_service
 from ticketing.db import migrate
-from ticketing.db.engine import make_engine
+from ticketing.db.engine import make_engine, make_session_factory
+from ticketing.db.outbox import SqlOutboxRepository
 from ticketing.domain.model import AttachmentKind, Status
 from ticketing.dossiers import DossierTable
-from ticketing.journal import JournalEntry, TicketJournal, journal_path
+from ticketing.journal import JournalEntry, MessageJournal, TicketJournal, journal_path, messages_path
+from ticketing.ports import SystemClock
 from ticketing.settings import Settings
 
 DATA = {"category": "VSMT", "content": "Rác thải đầu ngõ", "caller": {"phone": "0912345678"}}
@@ -152,11 +155,88 @@ def test_cli_journal_list_and_replay(tmp_path: Path, monkeypatch: pytest.MonkeyP
         entry = journal.append(data)
         runner = CliRunner()
         listed = runner.invoke(cli, ["journal", "list"])
-        assert listed.exit_code == 0 and entry in listed.output and "1 chờ" in listed.output
+        message = MessageJournal(messages_path(tmp_path)).append(SMS_FIELDS)
+        listed = runner.invoke(cli, ["journal", "list"])
+        assert listed.exit_code == 0 and entry in listed.output and message in listed.output
+        assert "1 phiếu, 1 tin nhắn chờ ghi" in listed.output
         replayed = runner.invoke(cli, ["journal", "replay"])
         assert replayed.exit_code == 0, replayed.output
-        assert f"{entry} -> " in replayed.output and "0 chờ" in replayed.output
+        assert f"{entry} -> " in replayed.output and f"{message} -> outbox" in replayed.output
+        assert "0 phiếu, 0 tin nhắn chờ" in replayed.output
         again = runner.invoke(cli, ["journal", "replay"])
-        assert again.exit_code == 0 and "0 đã ghi" in again.output
+        assert again.exit_code == 0 and "0 phiếu, 0 tin nhắn đã ghi" in again.output
+        outbox = runner.invoke(cli, ["outbox", "list", "--json"])
+        assert outbox.exit_code == 0 and "procedure_answer" in outbox.output
     finally:
         get_settings.cache_clear()
+
+
+SMS_FIELDS: dict[str, Any] = {
+    "kind": "procedure_answer",
+    "channel": "sms",
+    "recipient": "0912345678",
+    "subject": "",
+    "body": "Khai sinh: to khai, giay chung sinh",
+    "dedupe_key": "procedure_answer:k1:sms",
+    "ticket_code": "",
+}
+
+
+def test_message_journal_replays_each_message_once_and_stops_at_a_failure(tmp_path: Path) -> None:
+    journal = MessageJournal(messages_path(tmp_path))
+    ids = [journal.append({**SMS_FIELDS, "dedupe_key": f"k{i}"}) for i in range(3)]
+    queued: list[str] = []
+
+    def flaky(message: dict[str, Any]) -> None:
+        if message["dedupe_key"] == "k1" and "k1-failed" not in queued:
+            queued.append("k1-failed")
+            raise OSError("database still down")
+        queued.append(message["dedupe_key"])
+
+    first = journal.replay(flaky)
+    assert [i for i, _ in first.filed] == ids[:1] and [i for i, _ in first.failed] == ids[1:2]
+    assert [i for i, _ in journal.pending()] == ids[1:]
+    second = journal.replay(flaky)
+    assert [i for i, _ in second.filed] == ids[1:] and journal.pending() == []
+    assert journal.replay(flaky).filed == [] and queued == ["k0", "k1-failed", "k1", "k2"]
+    assert oct(journal.path.stat().st_mode & 0o777) == "0o600"  # a phone number inside
+
+
+def test_procedure_sms_with_the_database_down_is_journaled_then_queued(tmp_path: Path) -> None:
+    """The caller asked for the guidance by SMS while the database was down: the message waits in
+    the journal and reaches the real outbox (once, even if replayed twice) when it is back."""
+    down_url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
+    down = _settings(tmp_path, down_url)
+    messages = MessageJournal(messages_path(tmp_path))
+    ports = LivePorts(
+        ticket_service(down, make_engine(down_url)),
+        DossierTable(tmp_path / "dossiers.csv"),
+        TicketJournal(journal_path(tmp_path)),
+        outbox=SqlOutboxRepository(make_session_factory(make_engine(down_url))),
+        messages=messages,
+    )
+    sms = SendProcedureSms("khai-sinh", "0912345678", "Đăng ký khai sinh", "Tờ khai; giấy chứng sinh.")
+    assert ports.send_procedure_sms(sms) is True
+    [(entry_id, fields)] = messages.pending()
+    assert fields["recipient"] == "0912345678" and "Dang ky khai sinh" in fields["body"]
+
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    migrate.upgrade(url)
+    outbox = SqlOutboxRepository(make_session_factory(make_engine(url)))
+    report = messages.replay(message_enqueuer(outbox, SystemClock()))
+    assert report.filed == [(entry_id, "outbox")] and messages.pending() == []
+    assert message_enqueuer(outbox, SystemClock())(fields) is None  # a second replay: deduped
+    [queued] = outbox.list(None, 10)
+    assert queued.recipient == "0912345678" and queued.kind == "procedure_answer"
+
+
+def test_procedure_sms_without_a_message_journal_reports_the_failure(tmp_path: Path) -> None:
+    down_url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
+    ports = LivePorts(
+        ticket_service(_settings(tmp_path, down_url), make_engine(down_url)),
+        DossierTable(tmp_path / "dossiers.csv"),
+        TicketJournal(journal_path(tmp_path)),
+        outbox=SqlOutboxRepository(make_session_factory(make_engine(down_url))),
+    )
+    with pytest.raises(Exception):  # noqa: B017 - the handler logs whatever the database raised
+        ports.send_procedure_sms(SendProcedureSms("khai-sinh", "0912345678", "Khai sinh", "Tờ khai."))

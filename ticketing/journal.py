@@ -6,6 +6,10 @@ flushed and fsynced before the call goes on. The file is append-only; replaying 
 ``replayed`` line naming the tracking code the database gave, so a replay interrupted half-way is
 simply run again and nothing is filed twice. ``hotline journal replay`` and the call app (at start
 and every minute) replay it.
+
+Messages a call queues outside a ticket (the SMS of a procedure's guidance) get the same treatment in
+``<data_dir>/journal/messages.jsonl`` (:class:`MessageJournal`); their dedupe keys make a replay
+interrupted between queueing and marking harmless.
 """
 
 from __future__ import annotations
@@ -25,10 +29,15 @@ from typing import IO, Any
 log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "tickets.jsonl"
+MESSAGES_NAME = "messages.jsonl"
 
 
 def journal_path(data_dir: Path) -> Path:
     return data_dir / "journal" / JOURNAL_NAME
+
+
+def messages_path(data_dir: Path) -> Path:
+    return data_dir / "journal" / MESSAGES_NAME
 
 
 @dataclass(frozen=True)
@@ -51,8 +60,8 @@ TicketWriter = Callable[[JournalEntry], str]
 """Files one entry (ticket + recordings) in the database and returns its tracking code."""
 
 
-class TicketJournal:
-    """Append-only JSON-lines journal, safe for several processes (``flock`` around every access)."""
+class _JsonLines:
+    """An append-only JSON-lines file, safe for several processes (``flock`` around every access)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -73,6 +82,20 @@ class TicketJournal:
         fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+    def _records(self, fh: IO[str]) -> Iterator[dict[str, Any]]:
+        fh.seek(0)
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError:
+                log.warning("journal %s line %d is not JSON (torn write?); skipped", self.path, number)
+
+
+class TicketJournal(_JsonLines):
+    """Tickets waiting for the database."""
 
     def append(self, data: dict[str, Any], recordings: tuple[str, ...] = ()) -> str:
         """Journal a ticket's creation data; returns the entry id (``J-`` + 12 hex digits)."""
@@ -95,17 +118,9 @@ class TicketJournal:
             self._write(fh, {"op": "recording", "id": entry_id, "recording": recording})
 
     def _read(self, fh: IO[str]) -> tuple[dict[str, JournalEntry], dict[str, str]]:
-        fh.seek(0)
         entries: dict[str, JournalEntry] = {}
         done: dict[str, str] = {}
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                log.warning("journal %s line %d is not JSON (torn write?); skipped", self.path, number)
-                continue
+        for record in self._records(fh):
             op, entry_id = record.get("op"), str(record.get("id", ""))
             if op == "create":
                 entries[entry_id] = JournalEntry(
@@ -153,4 +168,49 @@ class TicketJournal:
                 self._write(fh, {"op": "replayed", "id": entry.id, "code": code})
                 report.filed.append((entry.id, code))
                 log.info("journal entry %s filed as ticket %s", entry.id, code)
+        return report
+
+
+class MessageJournal(_JsonLines):
+    """Outbox messages (as plain dicts of their fields) waiting for the database."""
+
+    def append(self, message: dict[str, Any]) -> str:
+        entry_id = f"M-{uuid.uuid4().hex[:12]}"
+        record = {"op": "message", "id": entry_id, "at": datetime.now(UTC).isoformat(), "message": message}
+        with self._locked("a+") as fh:
+            self._write(fh, record)
+        log.error("database unavailable: message journaled as %s in %s", entry_id, self.path)
+        return entry_id
+
+    def _pending(self, fh: IO[str]) -> list[tuple[str, dict[str, Any]]]:
+        waiting: dict[str, dict[str, Any]] = {}
+        for record in self._records(fh):
+            if record.get("op") == "message":
+                waiting[str(record["id"])] = dict(record["message"])
+            elif record.get("op") == "queued":
+                waiting.pop(str(record.get("id", "")), None)
+        return list(waiting.items())
+
+    def pending(self) -> list[tuple[str, dict[str, Any]]]:
+        """(entry id, message fields) of every message not yet in the outbox."""
+        if not self.path.is_file():
+            return []
+        with self._locked("a+") as fh:
+            return self._pending(fh)
+
+    def replay(self, enqueue: Callable[[dict[str, Any]], object]) -> ReplayReport:
+        """Queue every pending message with ``enqueue``; stops at the first failure."""
+        report = ReplayReport()
+        if not self.path.is_file():
+            return report
+        with self._locked("a+") as fh:
+            for entry_id, message in self._pending(fh):
+                try:
+                    enqueue(message)
+                except Exception as exc:
+                    report.failed.append((entry_id, str(exc)))
+                    log.warning("journal replay of message %s failed: %s", entry_id, exc)
+                    break
+                self._write(fh, {"op": "queued", "id": entry_id})
+                report.filed.append((entry_id, "outbox"))
         return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,8 +22,8 @@ from nlu.dialogue.draft import Draft
 from ticketing.domain.errors import ValidationError
 from ticketing.domain.model import AttachmentKind
 from ticketing.dossiers import DossierLookupError, DossierSource
-from ticketing.journal import JournalEntry, TicketJournal
-from ticketing.notifications.outbox import OutboxRepository
+from ticketing.journal import JournalEntry, MessageJournal, TicketJournal
+from ticketing.notifications.outbox import NewMessage, OutboxRepository
 from ticketing.notify import procedure_answer_sms
 from ticketing.ports import Clock, SystemClock
 from ticketing.service import NewAttachment, TicketNotFound
@@ -58,15 +58,23 @@ class LivePorts:
     filed: list[tuple[str, bool]] = field(default_factory=list)  # (code or journal id, complete)
     on_filed: Callable[[str], None] | None = None  # told of every code or journal id filed
     outbox: OutboxRepository | None = None  # where a procedure SMS the caller asked for is queued
+    messages: MessageJournal | None = None  # where it waits when the database is down
     clock: Clock = field(default_factory=SystemClock)
 
     # ---- notifications -------------------------------------------------------------------------
     def send_procedure_sms(self, sms: act.SendProcedureSms) -> bool:
-        """Queue the guidance SMS in the outbox (sent, and retried, by the scheduler)."""
+        """Queue the guidance SMS in the outbox (sent, and retried, by the scheduler); journal it
+        when the database is down. False when there is nowhere to queue it."""
         if self.outbox is None:
             return False
         message = procedure_answer_sms(sms.phone, sms.title, sms.summary, key=uuid.uuid4().hex)
-        self.outbox.enqueue(message, self.clock.now())
+        try:
+            self.outbox.enqueue(message, self.clock.now())
+        except DATABASE_ERRORS:
+            if self.messages is None:
+                raise
+            log.exception("database unavailable while queueing the procedure SMS")
+            self.messages.append(asdict(message))
         return True
 
     # ---- lookups -------------------------------------------------------------------------------
@@ -156,3 +164,12 @@ def journal_writer(service: TicketServicePort) -> Callable[[JournalEntry], str]:
         return str(service.create(entry.data, ACTOR, files).ticket.code)
 
     return write
+
+
+def message_enqueuer(outbox: OutboxRepository, clock: Clock) -> Callable[[dict[str, Any]], object]:
+    """Queues a journaled message (its dedupe key makes a second replay of it a no-op)."""
+
+    def enqueue(message: dict[str, Any]) -> object:
+        return outbox.enqueue(NewMessage(**message), clock.now())
+
+    return enqueue

@@ -19,7 +19,7 @@ from nlu.knowledge import default_index
 from pbx.ai_operator.desk import AmiOperatorDesk
 from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactory
 from pbx.ai_operator.pending import PendingRecordings, pending_path
-from pbx.ai_operator.ports import LivePorts, journal_writer
+from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
 from pbx.ai_operator.recordings import RecordingAttacher
 from pbx.ami import AmiMonitor
 from pbx.ari.client import AriClient, AriError
@@ -31,7 +31,7 @@ from ticketing.db.notify import write_in_uow
 from ticketing.db.outbox import SqlOutboxRepository
 from ticketing.db.repositories import SqlUnitOfWork
 from ticketing.dossiers import DossierSource, DossierTable, HttpDossierSource
-from ticketing.journal import ReplayReport, TicketJournal, journal_path
+from ticketing.journal import MessageJournal, ReplayReport, TicketJournal, journal_path, messages_path
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.service import TicketService
@@ -92,10 +92,17 @@ class CallWiring:
     tickets: TicketService
     journal: TicketJournal
     attacher: RecordingAttacher
+    messages: MessageJournal
+    outbox: SqlOutboxRepository
 
     def replay_journal(self) -> ReplayReport:
-        """Blocking: file the journaled tickets if the database is back."""
-        return self.journal.replay(journal_writer(self.tickets))
+        """Blocking: file the journaled tickets, and queue the journaled messages, if the database
+        is back."""
+        report = self.journal.replay(journal_writer(self.tickets))
+        queued = self.messages.replay(message_enqueuer(self.outbox, SystemClock()))
+        report.filed.extend(queued.filed)
+        report.failed.extend(queued.failed)
+        return report
 
 
 def build(
@@ -111,9 +118,10 @@ def build(
     dossiers = dossier_source(settings)
 
     outbox = SqlOutboxRepository(make_session_factory(engine))
+    messages = MessageJournal(messages_path(settings.data_dir))
 
     def ports() -> LivePorts:
-        return LivePorts(tickets, dossiers, journal, outbox=outbox)
+        return LivePorts(tickets, dossiers, journal, outbox=outbox, messages=messages)
 
     async def channel_alive(channel_id: str) -> bool:
         try:
@@ -149,4 +157,4 @@ def build(
         city=settings.city,
         hotline=settings.pbx.hotline_number,
     )
-    return CallWiring(services, tickets, journal, attacher)
+    return CallWiring(services, tickets, journal, attacher, messages, outbox)
