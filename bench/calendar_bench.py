@@ -14,10 +14,13 @@ import argparse
 import json
 import platform
 import random
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's packages, not bench/*.py
 
 from ticketing.calendar_config import build_calendar, shipped_days
 from ticketing.domain.calendar import DEFAULT_SESSIONS, deadline, working_days, working_hours

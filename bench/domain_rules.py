@@ -14,10 +14,13 @@ import json
 import platform
 import random
 import statistics
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's packages, not bench/*.py
 
 from ticketing import reference
 from ticketing.domain import workflow

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's packages, not bench/*.py
 
 from nlu.normalize import (
     classify_category,

@@ -4,7 +4,7 @@ Each create runs the real service path: tracking-code allocation, domain validat
 dispatch deadline, duplicate search, the insert with its history row and the audit row, one commit.
 Targets: create p95 <= 5 ms on SQLite; >= 50,000 deadlines/s.
 
-    .venv/bin/python bench/ticketing_bench.py [--n 500] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/]
+    .venv/bin/python bench/ticketing.py [--n 500] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/]
 
 Prints the numbers and writes bench/results/ticketing.json.
 """
