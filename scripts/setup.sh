@@ -41,13 +41,6 @@ echo "==> installing the hotline package into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
 
-# Asterisk installs (mostly downloads) while Rasa trains (mostly CPU); its output follows when done.
-echo "==> Asterisk (system Asterisk >= 20, else a Debian sid root under the data directory), in the background"
-pbx_log=$(mktemp)
-.venv/bin/hotline pbx install >"$pbx_log" 2>&1 &
-pbx_pid=$!
-trap 'kill "$pbx_pid" 2>/dev/null; rm -f "$pbx_log"' EXIT
-
 echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 .venv/bin/hotline nlu setup
 .venv/bin/hotline nlu train
@@ -55,16 +48,8 @@ echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 echo "==> database schema"
 .venv/bin/hotline db upgrade
 
-echo "==> Asterisk install output"
-pbx_rc=0
-wait "$pbx_pid" || pbx_rc=$?
-cat "$pbx_log"
-trap - EXIT
-rm -f "$pbx_log"
-if [ "$pbx_rc" != 0 ]; then
-  echo "Asterisk install failed (exit $pbx_rc); re-run: .venv/bin/hotline pbx install" >&2
-  exit 1
-fi
+echo "==> Asterisk (system Asterisk >= 20, else a Debian sid root under the data directory)"
+.venv/bin/hotline pbx install
 .venv/bin/hotline pbx secrets
 # SIPp's built-in `uac_pcap` scenario plays pcap/g711a.pcap from the directory it runs in: keep its
 # sample pcaps in pcap/ here, so `sipp -sn uac_pcap -s 1022 127.0.0.1:5060` works from the repo root.
