@@ -10,15 +10,22 @@ environment. Two kinds of environment are supported, both described by :class:`R
 
 The chosen kind is recorded in ``<data_dir>/rasa-env.json`` so later commands find it again. Every step
 is idempotent: an existing root, venv or Rasa install is kept.
+
+A chroot needs ``/proc`` and a ``/dev/shm`` mounted inside it while Rasa runs. Every user of the root
+holds a shared ``flock`` on ``<data_dir>/rasa-root.lock`` (a server daemon inherits it and holds it for
+its whole life); the mounts are made under that claim and removed by :func:`release_runtime_fs` only
+when nobody holds it, so two servers can share one root and none is left mounted when all stop.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +37,7 @@ CHROOT_WORKSPACE = "/srv/hotline-nlu"
 CHROOT_CA = "/etc/ssl/certs/host-ca.crt"
 HOST_CA_CANDIDATES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 ENV_FILE = "rasa-env.json"
+LOCK_FILE = "rasa-root.lock"
 
 Progress = Callable[[str], None]
 
@@ -98,14 +106,29 @@ class RasaEnv:
             return str(host_path)
         return CHROOT_WORKSPACE + "/" + str(host_path.resolve().relative_to(self.workspace))
 
-    def prepare(self) -> None:
-        """Make the environment runnable after a reboot (``/proc`` inside the root for TensorFlow)."""
+    @property
+    def lock_file(self) -> Path:
+        return (self.data_dir / LOCK_FILE).resolve()
+
+    @contextlib.contextmanager
+    def claim(self) -> Iterator[int | None]:
+        """Make the environment runnable (``/proc`` and ``/dev/shm`` inside the root) and hold a shared
+        claim on it; yields the claim's file descriptor (``None`` for the host-Python kind). Pass it to
+        a daemon (``pass_fds``) to keep the mounts for the daemon's life; on leaving, the mounts go
+        unless someone else still holds a claim."""
         if not self.installed:
             raise RasaEnvError("Rasa environment not installed; run `hotline nlu setup` first")
-        if self.kind == "chroot":
-            _require_root()
-            mount_runtime_fs(self.root)
         self.workspace.mkdir(parents=True, exist_ok=True)
+        if self.kind != "chroot":
+            yield None
+            return
+        _require_root()
+        with root_claim(self.root, self.lock_file) as fd:
+            yield fd
+
+    def release(self) -> bool:
+        """Unmount the root's runtime file systems if no claim is held; True if none is mounted now."""
+        return self.kind != "chroot" or release_runtime_fs(self.root, self.lock_file)
 
     def save(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +143,39 @@ def load_env(data_dir: Path) -> RasaEnv:
         record = json.loads(path.read_text(encoding="utf-8"))
         return RasaEnv(kind=record.get("kind", "chroot"), data_dir=data_dir, python=record.get("python", ""))
     return RasaEnv(kind="chroot", data_dir=data_dir)
+
+
+@contextlib.contextmanager
+def root_claim(root: Path, lock_file: Path) -> Iterator[int]:
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a release is unmounting
+        mount_runtime_fs(root)
+        yield fd
+    finally:
+        os.close(fd)
+        release_runtime_fs(root, lock_file)
+
+
+def release_runtime_fs(root: Path, lock_file: Path) -> bool:
+    """Unmount ``/dev/shm`` and ``/proc`` inside ``root`` unless a claim on ``lock_file`` is held
+    (a running Rasa, a training run). True when nothing is left mounted there."""
+    points = [root / "dev" / "shm", root / "proc"]
+    if not any(os.path.ismount(p) for p in points):
+        return True
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # in use
+        for point in points:
+            if os.path.ismount(point):
+                subprocess.run(["umount", str(point)], capture_output=True, check=False)
+        return not any(os.path.ismount(p) for p in points)
+    finally:
+        os.close(fd)
 
 
 def mount_runtime_fs(root: Path) -> None:
@@ -192,12 +248,12 @@ def build_chroot(env: RasaEnv, progress: Progress = _noop, mirror: str = BULLSEY
     if ca is None:
         raise RasaEnvError("no CA bundle on the host (install ca-certificates)")
     shutil.copyfile(ca, root / CHROOT_CA.lstrip("/"))
-    mount_runtime_fs(root)
     base = ["chroot", str(root), "env", "-i", "PATH=/usr/bin:/bin", "HOME=/root", f"PIP_CERT={CHROOT_CA}"]
-    if not (root / CHROOT_VENV.lstrip("/") / "bin" / "python").exists():
-        progress("creating the venv /opt/rasa inside the root")
-        _run([*base, "python3", "-m", "venv", CHROOT_VENV], "creating the Rasa venv")
-    _install_rasa(env, [*base, f"{CHROOT_VENV}/bin/python"], progress)
+    with root_claim(root, env.lock_file):
+        if not (root / CHROOT_VENV.lstrip("/") / "bin" / "python").exists():
+            progress("creating the venv /opt/rasa inside the root")
+            _run([*base, "python3", "-m", "venv", CHROOT_VENV], "creating the Rasa venv")
+        _install_rasa(env, [*base, f"{CHROOT_VENV}/bin/python"], progress)
 
 
 def build_python(env: RasaEnv, progress: Progress = _noop) -> None:
@@ -233,5 +289,6 @@ def setup(data_dir: Path, python: str = "", progress: Progress = _noop) -> RasaE
     else:
         build_chroot(env, progress)
     env.save()
-    env.prepare()
+    if not env.installed:
+        raise RasaEnvError("Rasa environment not installed; run `hotline nlu setup` first")
     return env

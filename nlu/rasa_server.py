@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from nlu.rasa_env import RasaEnv, RasaEnvError
+from nlu.rasa_env import RasaEnv, RasaEnvError, release_runtime_fs
 from ticketing.private_files import open_private_text
 
 PROJECT_DIR = Path(__file__).resolve().parent / "rasa_project"
@@ -49,6 +50,11 @@ class ServerPaths:
     @property
     def pid_file(self) -> Path:
         return self.data_dir / "run" / "rasa.pid"
+
+    @property
+    def root_file(self) -> Path:
+        """Where a running server's chroot and claim lock are noted, so ``stop`` can unmount after it."""
+        return self.data_dir / "run" / "rasa-root.json"
 
     @property
     def log_file(self) -> Path:
@@ -127,10 +133,9 @@ def _inner(env: RasaEnv, host_path: Path) -> str:
 
 def run_rasa(env: RasaEnv, args: list[str], log: Path, timeout: float) -> None:
     """Run one Rasa command in the workspace, its output to ``log``; raise with the log's tail on failure."""
-    env.prepare()
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = env.command(args)
-    with open_private_text(log, "w") as out:
+    with env.claim(), open_private_text(log, "w") as out:
         try:
             proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:
@@ -220,20 +225,24 @@ def serve(
     model = model or current_model(env)
     if model is None:
         raise RasaServerError("no trained model; run `hotline nlu train` first")
-    env.prepare()
     paths = ServerPaths(data_dir)
     paths.pid_file.parent.mkdir(parents=True, exist_ok=True)
     paths.log_file.parent.mkdir(parents=True, exist_ok=True)
     args = ["run", "--enable-api", "-i", host, "-p", str(port), "-m", _inner(env, model)]
-    log = open_private_text(paths.log_file, "a")  # parsed caller turns may appear in it
-    proc = subprocess.Popen(
-        token_launcher(env, args, token),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
+    with env.claim() as claim_fd:
+        if env.kind == "chroot":
+            record = {"root": str(env.root), "lock": str(env.lock_file)}
+            paths.root_file.write_text(json.dumps(record) + "\n", encoding="utf-8")
+        log = open_private_text(paths.log_file, "a")  # parsed caller turns may appear in it
+        proc = subprocess.Popen(
+            token_launcher(env, args, token),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            pass_fds=() if claim_fd is None else (claim_fd,),  # the server holds the mounts while it runs
+        )
+        log.close()
     paths.pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
     progress(f"started Rasa (pid {proc.pid}) on {host}:{port}, log {paths.log_file}")
     deadline = time.monotonic() + wait_s
@@ -272,6 +281,7 @@ def stop(data_dir: Path, wait_s: float = 15.0) -> bool:
     pid = read_pid(data_dir)
     if pid is None:
         paths.pid_file.unlink(missing_ok=True)
+        _release_root(paths, None)
         return False
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
@@ -282,6 +292,31 @@ def stop(data_dir: Path, wait_s: float = 15.0) -> bool:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
     paths.pid_file.unlink(missing_ok=True)
+    _release_root(paths, pid)
+    return True
+
+
+def _release_root(paths: ServerPaths, pgid: int | None) -> None:
+    """Unmount the server's chroot runtime file systems unless another user still holds them (another
+    server, a training run: their own end releases them then)."""
+    try:
+        record = json.loads(paths.root_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    deadline = time.monotonic() + 5.0
+    while pgid is not None and _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the server's own children hold its claim until they exit
+    release_runtime_fs(Path(record["root"]), Path(record["lock"]))
+    paths.root_file.unlink(missing_ok=True)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
 
