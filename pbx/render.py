@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +134,7 @@ OPTIONAL_MODULES: tuple[str, ...] = (
 TEMPLATE_DIR_ENV = "HOTLINE_ASTERISK_TEMPLATES"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 NUMBER_RE = re.compile(r"^[0-9]{2,15}$")
+TZ_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[0-9]{1,5})?$")
 AGI_URL_RE = re.compile(r"^agi://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9_./-]*)?$")
 SECRET_FORBIDDEN = frozenset(';"\\[]')
@@ -204,6 +206,18 @@ def check_name(value: str, field: str) -> str:
     _no_newline(value, field)
     if not NAME_RE.match(value):
         raise RenderError(f"{field} {value!r} must be letters, digits, '.', '_' or '-' (at most 40)")
+    return value
+
+
+def check_timezone(value: str, field: str) -> str:
+    """An IANA zone name Asterisk can look up (``STRFTIME``'s zone argument; no commas or spaces)."""
+    _no_newline(value, field)
+    if not TZ_RE.match(value):
+        raise RenderError(f"{field} {value!r} is not a time zone name like Asia/Ho_Chi_Minh")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise RenderError(f"{field}: unknown time zone {value!r}") from exc
     return value
 
 
@@ -310,6 +324,7 @@ def build_context(
         "layout": layout,
         "loopback": LOOPBACK,
         "realm": REALM,
+        "timezone": check_timezone(settings.calendar.timezone, "calendar.timezone"),
         "ari_password": check_secret(pbx.ari_password, "pbx.ari_password"),
         "ami_password": check_secret(pbx.ami_password, "pbx.ami_password"),
         "operators": [check_operator(op) for op in operators],

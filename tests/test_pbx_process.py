@@ -9,7 +9,9 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -63,6 +65,10 @@ def test_ari_needs_the_password_and_listens_on_loopback(asterisk: AsteriskInstan
     assert "0.0.0.0" not in status
 
 
+def hanoi_day() -> str:
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y/%m/%d")
+
+
 def ami_login(port: int, user: str, secret: str) -> str:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.recv(1024)  # banner
@@ -87,6 +93,7 @@ def test_a_call_without_the_app_lands_in_the_queue_and_is_recorded(
     asterisk: AsteriskInstance, tmp_path: Path
 ) -> None:
     before = set(asterisk.recordings())
+    days = {hanoi_day()}
     sipp = sipp_call(asterisk, tmp_path, background=True)
     assert isinstance(sipp, subprocess.Popen)
     try:
@@ -105,6 +112,9 @@ def test_a_call_without_the_app_lands_in_the_queue_and_is_recorded(
     assert wait_for(lambda: len(set(asterisk.recordings()) - before) == 1, timeout=10)
     (recording,) = set(asterisk.recordings()) - before
     assert recording.is_relative_to(asterisk.recordings_dir)
+    days.add(hanoi_day())
+    # Filed under the city's date (Asia/Ho_Chi_Minh), not the host clock's zone (UTC here).
+    assert recording.parent.relative_to(asterisk.recordings_dir).as_posix() in days
     assert wait_for(lambda: recording.stat().st_size > 32_000, timeout=10)  # >2 s of 8 kHz 16-bit audio
     assert recording.read_bytes()[:4] == b"RIFF"
     log = asterisk.host_path(f"{asterisk.layout.log_dir}/messages.log").read_text(errors="replace")

@@ -188,3 +188,18 @@ def test_operator_passwords_are_strong_and_only_their_digest_is_kept() -> None:
     assert new_endpoint("op7")[1] != password
     with pytest.raises(OperatorError):
         new_endpoint("Op 7")
+
+
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "Asia/Ho Chi Minh", "Asia/Ho_Chi_Minh,UTC", "../etc/passwd"]
+)
+def test_an_unknown_or_unsafe_time_zone_is_refused(tmp_path: Path, zone: str) -> None:
+    config = settings()
+    config.calendar.timezone = zone
+    with pytest.raises(RenderError, match="time zone"):
+        render_all(config, layout(tmp_path), [])
+
+
+def test_recordings_are_filed_by_the_city_date(tmp_path: Path) -> None:
+    dialplan = render_all(settings(), layout(tmp_path), [])["extensions.conf"]
+    assert "${STRFTIME(${EPOCH},Asia/Ho_Chi_Minh,%Y/%m/%d)}" in dialplan
