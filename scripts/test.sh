@@ -10,8 +10,11 @@ echo "==> ruff"
 echo "==> mypy"
 .venv/bin/mypy .
 echo "==> pytest"
-# Whatever happens, leave no process or mount of the test run behind in the data directory.
-trap 'bash scripts/leftovers.sh var' EXIT
+# Whatever happens, leave no process or mount of the test run behind in the data directory (a hotline
+# that was already running is left alone).
+before="$(mktemp)"
+bash scripts/leftovers.sh snapshot var >"$before"
+trap 'bash scripts/leftovers.sh clean var "$before"; rm -f "$before"' EXIT
 # Two workers by default (HOTLINE_TEST_WORKERS=0 runs in one process); each worker starts its own
 # Asterisk instance and Rasa server on free ports, so they never share a call.
 .venv/bin/pytest -n "${HOTLINE_TEST_WORKERS:-2}" --dist worksteal "$@"
