@@ -269,7 +269,7 @@ def token_launcher(env: RasaEnv, args: list[str], token: str) -> list[str]:
         "import sys\n"
         "from rasa.__main__ import main\n"
         f"with open({env.inner_path(token_file)!r}) as f: token = f.read().strip()\n"
-        f"sys.argv = ['rasa', *{args!r}, '--auth-token', token]\n"
+        f"sys.argv = ['rasa', *{args!r}, '--auth-token=' + token]\n"
         "main()\n"
     )
     return env.python_command(code)

@@ -20,7 +20,7 @@ import pytest
 from nlu.evaluation import Prediction, parse_lines, score
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
 from nlu.rasa_env import RasaEnv
-from nlu.rasa_server import ensure_token, read_pid, run_rasa, serve, stop, validate
+from nlu.rasa_server import ensure_token, is_ready, read_pid, run_rasa, serve, stop, validate
 from tests.rasa_fixture import free_port
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
@@ -151,3 +151,15 @@ def test_killed_server_falls_back_and_logs(
         result = resilient.interpret("cho tôi gặp tổng đài viên", NOW)
     assert result.backend == "fallback" and result.intent == "request_operator"
     assert any(r.levelno == logging.WARNING and "unavailable" in r.getMessage() for r in caplog.records)
+
+
+def test_a_token_starting_with_a_dash_is_not_taken_for_an_option(rasa_env: RasaEnv, tmp_path: Path) -> None:
+    """token_urlsafe() starts with '-' about once in 64 tokens; the server must still start with it."""
+    token = "-" + ensure_token("", tmp_path)
+    url = f"http://127.0.0.1:{free_port()}"
+    serve(rasa_env, tmp_path, url, token)
+    try:
+        assert is_ready(url, token)
+        assert not is_ready(url, token[1:])
+    finally:
+        assert stop(tmp_path)
