@@ -30,6 +30,7 @@ from ticketing.private_files import open_private_binary, private_dir
 from ticketing.settings import Settings
 
 STOP_TIMEOUT_S = 15.0
+APP_READY_TIMEOUT_S = 60.0  # the app loads the speech model before it registers with ARI
 RESTART_DELAY_S = 2.0
 MAX_QUICK_CRASHES = 5  # a service dying this many times within QUICK_CRASH_S of its start is given up
 QUICK_CRASH_S = 10.0
@@ -207,10 +208,43 @@ def up_cmd(ctx: click.Context, detach: bool) -> None:
             continue
         procs[service.name] = start_service(settings, service)
         click.echo(f"{service.name}: started, pid {procs[service.name].pid}, log {log_dir(settings)}")
+    if "app" in procs:
+        click.echo(wait_app_registered(settings, procs["app"]))
     if detach:
         click.echo("hotline is up; stop it with: hotline down")
         return
     supervise(settings, procs)
+
+
+def app_registered(settings: Settings) -> bool:
+    """True when Asterisk knows the ARI application, i.e. calls reach the AI operator."""
+    import httpx
+
+    pbx = settings.pbx
+    url = f"http://127.0.0.1:{pbx.http_port}/ari/applications/{pbx.app_name}"
+    try:
+        resp = httpx.get(url, auth=(pbx.ari_user, pbx.ari_password), timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return resp.status_code == 200
+
+
+def wait_app_registered(
+    settings: Settings, proc: subprocess.Popen[bytes], timeout: float = APP_READY_TIMEOUT_S
+) -> str:
+    """Wait until the call-control app has registered with Asterisk, so that `up` returns only when
+    a call is answered by the AI operator (until then calls go to the operator queue)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app_registered(settings):
+            return "app: taking calls"
+        if proc.poll() is not None:
+            log = log_dir(settings) / "app.log"
+            return f"app: exited with status {proc.returncode} (see {log}); calls go to the operator queue"
+        time.sleep(0.3)
+    return (
+        f"app: not registered with Asterisk after {timeout:.0f} s; calls go to the operator queue meanwhile"
+    )
 
 
 def supervise(settings: Settings, procs: dict[str, subprocess.Popen[bytes]]) -> None:
