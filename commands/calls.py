@@ -11,9 +11,10 @@ import click
 
 from commands.errors import UserError
 from pbx.install import InstallError, layout
-from ticketing.calls import CallLog, CallRecord
+from ticketing.calls import CallLog, CallRecord, CallRepository
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
+from ticketing.fallback_calls import JOURNAL_NAME, import_journal
 from ticketing.settings import Settings, SettingsError, get_settings
 
 
@@ -35,7 +36,21 @@ def _host_path(settings: Settings) -> Callable[[str], str]:
 
 def _call_log(settings: Settings) -> CallLog:
     engine = make_engine(settings.database_url)
-    return CallLog(SqlCallRepository(make_session_factory(engine)))
+    repo = SqlCallRepository(make_session_factory(engine))
+    import_fallback_calls(settings, repo)
+    return CallLog(repo)
+
+
+def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
+    """Fold the PBX's journal of calls the app never saw into the call log (see
+    :mod:`ticketing.fallback_calls`); 0 when there is no Asterisk layout or journal yet."""
+    try:
+        lay = layout(settings)
+    except InstallError:
+        return 0
+    journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
+    offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
+    return import_journal(journal, offset, repo)
 
 
 def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any]:

@@ -53,8 +53,10 @@ def holder_name() -> str:
 
 def build_scheduler(s: Settings, cities: tuple[str, ...], holder: str) -> tuple[Scheduler, Any]:
     """The scheduler over the configured database; returns it and the engine (to dispose)."""
+    from commands.calls import import_fallback_calls
     from commands.db import ticket_service
     from commands.outbox import senders
+    from ticketing.db.calls import SqlCallRepository
     from ticketing.db.engine import make_engine
     from ticketing.db.leases import SqlLeases
     from ticketing.db.outbox import SqlOutboxRepository
@@ -72,8 +74,15 @@ def build_scheduler(s: Settings, cities: tuple[str, ...], holder: str) -> tuple[
         worker=holder,
         policy=RetryPolicy(max_attempts=s.notify.max_attempts),
     )
+    calls = SqlCallRepository(sessions)
     scheduler = Scheduler(
-        service, SqlLeases(sessions), SystemClock(), cities=cities, holder=holder, dispatcher=dispatcher
+        service,
+        SqlLeases(sessions),
+        SystemClock(),
+        cities=cities,
+        holder=holder,
+        dispatcher=dispatcher,
+        call_import=lambda: import_fallback_calls(s, calls),
     )
     return scheduler, engine
 

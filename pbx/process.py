@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pbx.install import AsteriskLayout, mounts_under
+from ticketing.fallback_calls import JOURNAL_NAME as FALLBACK_JOURNAL
 from ticketing.private_files import open_private_binary
 
 Progress = Callable[[str], None]
@@ -221,6 +222,8 @@ class AsteriskProcess:
         self.pid_file.unlink(missing_ok=True)
         self._log_offsets = {log: log.stat().st_size if log.exists() else 0 for log in self._logs()}
         self.progress(f"starting Asterisk ({self.layout.kind}, instance {self.layout.instance})")
+        # Asterisk appends to this journal with the umask it has; create it owner-only first.
+        open_private_binary(self.host(f"{self.layout.log_dir}/{FALLBACK_JOURNAL}"), "ab").close()
         with open_private_binary(self.startup_log, "ab") as log:
             argv = self.layout.command()
             # Asterisk forks into the background; the foreground process returns at once.

@@ -21,6 +21,7 @@ import jinja2
 
 from pbx.install import AsteriskLayout
 from pbx.operators import REALM, OperatorEndpoint, OperatorError, validate_display_name, validate_name
+from ticketing.fallback_calls import JOURNAL_NAME as FALLBACK_JOURNAL
 from ticketing.settings import Settings, SettingsError, TrunkSettings, require_secret
 
 LOOPBACK = "127.0.0.1"
@@ -113,6 +114,7 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "func_uuid.so",
     "func_global.so",
     "func_timeout.so",
+    "func_env.so",  # FILE(): the fallback-call journal
     "func_pjsip_endpoint.so",
     "func_devstate.so",
 )
@@ -324,6 +326,7 @@ def build_context(
         "layout": layout,
         "loopback": LOOPBACK,
         "realm": REALM,
+        "fallback_journal": f"{layout.log_dir}/{FALLBACK_JOURNAL}",
         "timezone": check_timezone(settings.calendar.timezone, "calendar.timezone"),
         "ari_password": check_secret(pbx.ari_password, "pbx.ari_password"),
         "ami_password": check_secret(pbx.ami_password, "pbx.ami_password"),

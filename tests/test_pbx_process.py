@@ -20,6 +20,11 @@ from pbx.operators import new_endpoint
 from pbx.process import PbxError, parse_endpoints
 from pbx.render import REQUIRED_MODULES
 from tests.asterisk import AsteriskInstance, sipp_call
+from ticketing.calls import Outcome
+from ticketing.db import migrate
+from ticketing.db.calls import SqlCallRepository
+from ticketing.db.engine import make_engine, make_session_factory
+from ticketing.fallback_calls import JOURNAL_NAME, import_journal
 
 pytestmark = pytest.mark.asterisk
 
@@ -119,6 +124,28 @@ def test_a_call_without_the_app_lands_in_the_queue_and_is_recorded(
     assert recording.read_bytes()[:4] == b"RIFF"
     log = asterisk.host_path(f"{asterisk.layout.log_dir}/messages.log").read_text(errors="replace")
     assert "Stasis app 'hotline' doesn't exist" in log  # the app was absent: the fallback took the call
+    # The app never saw the call; Asterisk's fallback journal gives the call log its record anyway.
+    journal = asterisk.host_path(f"{asterisk.layout.log_dir}/{JOURNAL_NAME}")
+    assert journal.stat().st_mode & 0o077 == 0, "the journal holds callers' numbers"
+    db = f"sqlite:///{tmp_path / 'calls.db'}"
+    migrate.upgrade(db)
+    engine = make_engine(db)
+    try:
+        repo = SqlCallRepository(make_session_factory(engine))
+        assert wait_for(
+            lambda: (
+                import_journal(journal, tmp_path / "offset", repo) >= 0
+                and ((r := repo.by_channel(recording.stem)) is not None and r.ended_at is not None)
+            ),
+            timeout=10,
+        ), journal.read_text()
+        record = repo.by_channel(recording.stem)
+        assert record is not None and record.outcome is Outcome.ABANDONED  # no operator answered
+        assert record.caller == "sipp" or record.caller.isdigit() or record.caller == ""
+        assert asterisk.layout.to_host(record.recording) == recording
+        assert record.duration_s is not None and record.duration_s >= 2
+    finally:
+        engine.dispose()
 
 
 def test_an_invite_from_an_unknown_ip_is_rejected(asterisk: AsteriskInstance, tmp_path: Path) -> None:

@@ -51,12 +51,14 @@ class TickReport:
     leader: bool  # this runner held the sweep lease and swept
     changed: tuple[str, ...]  # tickets escalated or flagged overdue
     delivery: DeliveryReport | None
+    calls_imported: int = 0  # call records made or closed from the PBX's fallback-call journal
 
     def summary(self) -> str:
         sweep = f"swept: {len(self.changed)} changed" if self.leader else "sweep: another runner holds it"
         d = self.delivery
         sent = f"sent {d.sent}, failed {d.failed}, dead {d.dead}" if d is not None else "delivery off"
-        return f"{self.at.isoformat(timespec='seconds')} {sweep}; {sent}"
+        calls = f"; calls from the fallback journal: {self.calls_imported}" if self.calls_imported else ""
+        return f"{self.at.isoformat(timespec='seconds')} {sweep}; {sent}{calls}"
 
 
 class Scheduler:
@@ -71,25 +73,30 @@ class Scheduler:
         dispatcher: Dispatcher | None = None,
         lease_ttl: timedelta = timedelta(minutes=5),
         delivery_batch: int = 200,
+        call_import: Callable[[], int] | None = None,
     ) -> None:
         if not cities:
             raise ValueError("the scheduler needs at least one city")
         self.sweeper, self.leases, self.clock = sweeper, leases, clock
         self.cities, self.holder, self.dispatcher = tuple(cities), holder, dispatcher
         self.lease_ttl, self.delivery_batch = lease_ttl, delivery_batch
+        self.call_import = call_import
 
     def tick(self) -> TickReport:
         """One round: sweep (if this runner holds the lease), then deliver due messages."""
         now = self.clock.now()
         leader = self.leases.acquire(SWEEP_LEASE, self.holder, now, self.lease_ttl)
         changed: list[str] = []
+        imported = 0
         if leader:
             for city in self.cities:
                 changed.extend(self.sweeper.sweep_deadlines(city))
+            if self.call_import is not None:
+                imported = self.call_import()
         delivery = None
         if self.dispatcher is not None:
             delivery = self.dispatcher.deliver_due(self.delivery_batch)
-        return TickReport(now, leader, tuple(changed), delivery)
+        return TickReport(now, leader, tuple(changed), delivery, imported)
 
     def run(
         self,
