@@ -37,7 +37,10 @@ def _host_path(settings: Settings) -> Callable[[str], str]:
 def _call_log(settings: Settings) -> CallLog:
     engine = make_engine(settings.database_url)
     repo = SqlCallRepository(make_session_factory(engine))
-    import_fallback_calls(settings, repo)
+    try:
+        import_fallback_calls(settings, repo)
+    except OSError as exc:  # an unreadable journal must not hide the calls already logged
+        click.echo(f"Cảnh báo / warning: cannot read the fallback-call journal: {exc}", err=True)
     return CallLog(repo)
 
 
