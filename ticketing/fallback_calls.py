@@ -2,7 +2,7 @@
 
 When the call-control app is not registered (stopped, crashed, starting) or fails, the dialplan sends
 the call straight to the operator queue. Asterisk then appends one line when the call enters the
-fallback path and one when it hangs up (``extensions.conf``, ``FILE(...,al)``), to
+fallback path and one when it hangs up (``extensions.conf``, ``FILE(...,al,u)``), to
 ``<asterisk log dir>/fallback-calls.log``::
 
     start|<epoch>|<uniqueid>|<caller digits>|<called>|<STASISSTATUS>|<recording>
