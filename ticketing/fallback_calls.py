@@ -5,7 +5,7 @@ the call straight to the operator queue. Asterisk then appends one line when the
 fallback path and one when it hangs up (``extensions.conf``, ``FILE(...,al,u)``), to
 ``<asterisk log dir>/fallback-calls.log``::
 
-    start|<epoch>|<uniqueid>|<caller digits>|<called>|<STASISSTATUS>|<recording>
+    start|<epoch>|<uniqueid>|<caller id>|<called>|<STASISSTATUS>|<recording>
     end|<epoch>|<uniqueid>|<queue member that answered, or empty>|<QUEUESTATUS>
 
 :func:`apply_events` turns those lines into call records through the :class:`CallRepository` port:
