@@ -16,7 +16,10 @@ from click.testing import CliRunner
 
 from cli import main as cli
 from tests.scheduler_world import VN, MovableClock, World, set_contacts, world
+from ticketing.calls import Outcome
+from ticketing.db.calls import SqlCallRepository
 from ticketing.db.leases import SqlLeases
+from ticketing.fallback_calls import import_journal
 from ticketing.notifications.adapters import FileSender
 from ticketing.notifications.outbox import Dispatcher
 from ticketing.scheduler import SWEEP_LEASE, Scheduler
@@ -174,6 +177,25 @@ def test_the_lease_lets_one_of_two_runners_sweep(db_url: str, tmp_path: Path) ->
         assert all(not r.changed for r in again)  # type: ignore[attr-defined]
         holder = SqlLeases(w.sessions).holder(SWEEP_LEASE, clock.now())
         assert holder == next(s.holder for s in (a, b) if s.holder == holder)
+
+
+def test_the_leader_folds_the_fallback_call_journal_into_the_call_log(db_url: str, tmp_path: Path) -> None:
+    with world(db_url, tmp_path, MONDAY, cities=("haiphong",)) as w:
+        calls = SqlCallRepository(w.sessions)
+        journal = tmp_path / "fallback-calls.log"
+        epoch = int(MONDAY.timestamp())
+        journal.write_text(f"start|{epoch}|c1|0912345678|1022|FAILED|\nend|{epoch + 20}|c1||\n", "utf-8")
+        clock = MovableClock(MONDAY)
+        runners = []
+        for name in ("host-a:1", "host-b:1"):
+            runner = _scheduler(w, clock, name, tmp_path)
+            runner.call_import = lambda: import_journal(journal, tmp_path / "offset", calls)
+            runners.append(runner)
+        reports = _run_together(runners)
+        assert sorted(r.calls_imported for r in reports) == [0, 2]  # type: ignore[attr-defined]
+        record = calls.by_channel("c1")
+        assert record is not None and record.outcome is Outcome.ABANDONED and record.caller == "0912345678"
+        assert [r.calls_imported for r in _run_together(runners)] == [0, 0]  # type: ignore[attr-defined]
 
 
 def test_run_stops_on_the_event_and_releases_the_lease(db_url: str, tmp_path: Path) -> None:
