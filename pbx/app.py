@@ -11,6 +11,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -23,8 +25,9 @@ from pbx.ari.supervisor import AriSupervisor
 from pbx.audiosocket.server import AudioSocketServer
 from pbx.controller import CallController, CallHandler, HandlerFactory
 from pbx.greeter import OperatorOfferHandler
+from pbx.install import InstallError, layout
 from pbx.prompts import CITY_NAMES, PromptLibrary
-from ticketing.calls import AsyncCallLog, CallLog
+from ticketing.calls import AsyncCallLog, CallLog, CallRecord
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.settings import Settings, require_secret
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 JOURNAL_REPLAY_S = 60.0
+RECONCILE_S = 60.0  # how often call records of calls that ended out of the app's sight are closed
 
 
 class HotlineApp:
@@ -60,6 +64,31 @@ class HotlineApp:
         self.supervisor: AriSupervisor | None = None
         self.ami: AmiMonitor | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.reconcile_every_s = RECONCILE_S
+        self._to_host: Callable[[str], Path] = Path
+        with contextlib.suppress(InstallError):  # no Asterisk layout: paths are taken as they are
+            self._to_host = layout(settings).to_host
+
+    def _recording_end(self, record: CallRecord) -> datetime | None:
+        """The last write of a call's recording: MixMonitor closes the file when the call ends."""
+        if not record.recording:
+            return None
+        try:
+            mtime = self._to_host(record.recording).stat().st_mtime
+        except OSError:
+            return None
+        return datetime.fromtimestamp(mtime, UTC)
+
+    async def _reconcile(self) -> None:
+        """Close call records of calls that ended while no app drove them, every minute."""
+        while True:
+            await asyncio.sleep(self.reconcile_every_s)
+            supervisor, controller = self.supervisor, self.controller
+            if controller is not None and supervisor is not None and supervisor.connected.is_set():
+                try:
+                    await controller.reconcile()
+                except Exception:
+                    log.exception("closing stale call records failed")
 
     def _default_handler(self) -> CallHandler:
         """The AI operator; the simple greeter only when its services could not be built."""
@@ -92,9 +121,11 @@ class HotlineApp:
             self._handler_factory,
             external_host=f"{LOOPBACK}:{self.media_server.port}",
             app_name=pbx.app_name,
+            ended_at_of=self._recording_end,
         )
         self.supervisor = AriSupervisor(self.ari, self.controller.on_event, self.controller.on_connected)
         self._tasks.append(asyncio.create_task(self.supervisor.run(), name="ari-supervisor"))
+        self._tasks.append(asyncio.create_task(self._reconcile(), name="call-reconcile"))
         if pbx.ami_password:
             ami_secret = require_secret(pbx.ami_password, "pbx.ami_password")
             self.ami = AmiMonitor(LOOPBACK, pbx.ami_port, pbx.ami_user, ami_secret)
@@ -132,7 +163,7 @@ class HotlineApp:
             await self.calls.attacher.close()
             self.calls = None  # also ends the journal replay loop
         for task in self._tasks:
-            if task.get_name() == "journal-replay":
+            if task.get_name() in ("journal-replay", "call-reconcile"):
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, 5)

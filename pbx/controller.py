@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from pbx.ari.client import AriError
@@ -81,7 +82,10 @@ class CallLogPort(Protocol):
     async def answered(self, channel_id: str) -> CallRecord: ...
     async def set_draft(self, channel_id: str, draft_id: str) -> CallRecord: ...
     async def mark_outcome(self, channel_id: str, outcome: Outcome) -> CallRecord: ...
-    async def finish(self, channel_id: str, outcome: Outcome) -> CallRecord: ...
+    async def finish(
+        self, channel_id: str, outcome: Outcome, ended_at: datetime | None = None
+    ) -> CallRecord: ...
+    async def open_calls(self, limit: int = 1000) -> list[CallRecord]: ...
 
 
 class CallHandler(Protocol):
@@ -208,8 +212,11 @@ class CallController:
         app_name: str,
         keep_lateness: bool = True,
         frame_clock: FrameClock | None = None,
+        ended_at_of: Callable[[CallRecord], datetime | None] | None = None,
     ) -> None:
         self.ari = ari
+        # When a call nobody drove ended (see :meth:`reconcile`): e.g. its recording's last write.
+        self.ended_at_of = ended_at_of or (lambda record: None)
         self.frame_clock = frame_clock or FrameClock()  # one 20 ms tick paces every call's audio
         self.media_server = media_server
         self.call_log = call_log
@@ -268,8 +275,60 @@ class CallController:
                 log.warning(
                     "orphaned caller %s found at (re)connect; sending it to the operators", channel.id
                 )
-                with contextlib.suppress(AriError):
+                try:
                     await self.ari.continue_in_dialplan(channel.id, OPERATOR_CONTEXT, OPERATOR_EXTEN)
+                except AriError as exc:
+                    log.warning("could not hand the orphaned caller %s over: %s", channel.id, exc)
+                    continue
+                try:
+                    await self.call_log.mark_outcome(channel.id, Outcome.TRANSFERRED)
+                except KeyError:
+                    pass  # the earlier run died before it wrote the record
+                except Exception as exc:
+                    log.error("could not note the handoff of %s on its call record: %s", channel.id, exc)
+        await self.reconcile(set(live))
+
+    async def reconcile(self, live: set[str] | None = None) -> int:
+        """Close the call records of calls that ended while no app drove them.
+
+        A record stays open when the app that wrote it died mid-call: the caller then hung up while
+        the app was down, or the restarted app handed the orphan to the operators (:meth:`on_connected`)
+        and the call ended in the queue, out of the app's sight. Such a record is closed once its
+        channel is gone, at the best known end (the recording's last write), keeping the outcome
+        already noted (a transfer) or else ``failed``: the call was ours to handle and we did not.
+        ``live`` is the set of channel ids Asterisk has (listed now when not given). Returns how many
+        records were closed.
+        """
+        if live is None:
+            try:
+                live = {c.id for c in await self.ari.channels()}
+            except AriError as exc:
+                log.warning("could not list channels to close stale call records: %s", exc)
+                return 0
+        try:
+            open_records = await self.call_log.open_calls()
+        except Exception as exc:
+            log.error("could not read the open call records: %s", exc)
+            return 0
+        closed = 0
+        for record in open_records:
+            if record.channel_id in live or record.channel_id in self.calls:
+                continue
+            try:
+                ended_at = self.ended_at_of(record)
+                final = await self.call_log.finish(
+                    record.channel_id, record.outcome or Outcome.FAILED, ended_at
+                )
+            except Exception as exc:
+                log.error("could not close the call record of %s: %s", record.channel_id, exc)
+                continue
+            closed += 1
+            log.warning(
+                "call %s ended while no app drove it; its record is closed as %s",
+                record.channel_id,
+                final.outcome,
+            )
+        return closed
 
     # ---- call life -----------------------------------------------------------------------------
     def _begin(self, channel: Channel) -> None:

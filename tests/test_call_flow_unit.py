@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -138,11 +138,15 @@ class MemoryCallLog:
     async def mark_outcome(self, channel_id: str, outcome: Outcome) -> CallRecord:
         return self._set(channel_id, outcome=outcome)
 
-    async def finish(self, channel_id: str, outcome: Outcome) -> CallRecord:
+    async def finish(self, channel_id: str, outcome: Outcome, ended_at: datetime | None = None) -> CallRecord:
         rec = self.records[channel_id]
         if rec.ended_at:
             return rec
-        return self._set(channel_id, ended_at=datetime.now(UTC), outcome=rec.outcome or outcome)
+        end = ended_at or datetime.now(UTC)
+        return self._set(channel_id, ended_at=end, outcome=rec.outcome or outcome)
+
+    async def open_calls(self, limit: int = 1000) -> list[CallRecord]:
+        return [r for r in self.records.values() if r.ended_at is None][:limit]
 
 
 class ScriptedHandler:
@@ -302,4 +306,40 @@ async def test_resync_after_reconnect_and_shutdown_handoff() -> None:
     await ctl.shutdown()
     assert ("continue", "2.2", OPERATOR_CONTEXT, "s") in ari.log
     assert calls.records["2.2"].outcome is Outcome.TRANSFERRED
+    await server.close()
+
+
+async def test_records_of_calls_that_ended_out_of_sight_are_closed() -> None:
+    """The app died mid-call: the restarted app hands the orphan over (its record says transferred)
+    and closes records whose channel vanished meanwhile, at the end the recording tells."""
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+    t0 = datetime.now(UTC) - timedelta(minutes=5)
+    for cid in ("5.5", "6.6"):  # written by the earlier run, never closed
+        calls.records[cid] = CallRecord(cid, "0912345678", "1022", t0, recording=f"/rec/{cid}.wav")
+    ctl.ended_at_of = lambda rec: t0 + timedelta(seconds=30) if rec.channel_id == "5.5" else None
+    orphan = caller_channel("6.6")
+    ari.live = [orphan]
+    await ctl.on_connected()
+    hung_up = calls.records["5.5"]  # the caller hung up while no app was there
+    assert hung_up.outcome is Outcome.FAILED and hung_up.ended_at == t0 + timedelta(seconds=30)
+    handed = calls.records["6.6"]  # still in the queue: open, but already noted as transferred
+    assert ("continue", "6.6", OPERATOR_CONTEXT, "s") in ari.log
+    assert handed.outcome is Outcome.TRANSFERRED and handed.ended_at is None
+    # a call the app drives now is never touched, whatever ARI lists
+    live_call = caller_channel("7.7")
+    await ctl.on_event(StasisStart(type="StasisStart", channel=live_call))
+    await asyncio.wait_for(handler.started.wait(), 3)
+    ari.live = []  # the orphan's call ended in the queue
+    assert await ctl.reconcile() == 1
+    assert calls.records["6.6"].outcome is Outcome.TRANSFERRED
+    assert calls.records["6.6"].ended_at is not None
+    assert calls.records["7.7"].ended_at is None and "7.7" in ctl.calls
+
+    async def down() -> list[Channel]:
+        raise AriError("connection refused", 0)
+
+    ari.channels = down  # type: ignore[method-assign]
+    assert await ctl.reconcile() == 0  # ARI unreachable: nothing is closed on a guess
+    await ctl.shutdown()
     await server.close()

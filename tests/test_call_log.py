@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from ticketing.calls import CallLog, Outcome, host_recording_path
+from ticketing.calls import CallLog, CallRecord, CallSource, Outcome, host_recording_path
 from ticketing.db.calls import CallRow, SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
 
@@ -47,6 +47,31 @@ def test_lifecycle_and_newest_first(db_url: str) -> None:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(ctx, CallRow.metadata)
         assert [d for d in diff if "calls" in repr(d) and d[0] != "remove_table"] == []
+    finally:
+        engine.dispose()
+
+
+def test_open_calls_are_the_apps_unclosed_records_and_close_at_a_known_end(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        clock = StepClock()
+        repo = SqlCallRepository(make_session_factory(engine))
+        log = CallLog(repo, clock=clock)
+        log.start("ch-open", "0912345678", "1022")
+        log.start("ch-closed", "0912345678", "1022")
+        log.finish("ch-closed", Outcome.AI_HANDLED)
+        repo.add(CallRecord("ch-dialplan", "0243", "1022", clock(), source=CallSource.DIALPLAN))
+        (still_open,) = log.open_calls()
+        assert still_open.channel_id == "ch-open" and still_open.source is CallSource.APP
+        assert repo.by_channel("ch-dialplan").source is CallSource.DIALPLAN  # type: ignore[union-attr]
+        end = still_open.started_at + timedelta(seconds=42)
+        closed = log.finish("ch-open", Outcome.FAILED, ended_at=end)
+        assert closed.duration_s == 42.0 and closed.outcome is Outcome.FAILED
+        assert log.open_calls() == []
+        # an end before the start (a clock step, a stale file time) is clamped to the start
+        log.start("ch-early", "0912345678", "1022")
+        early = log.finish("ch-early", Outcome.FAILED, ended_at=datetime(2020, 1, 1, tzinfo=UTC))
+        assert early.duration_s == 0.0
     finally:
         engine.dispose()
 

@@ -24,6 +24,11 @@ class Outcome(StrEnum):
     FAILED = "failed"  # a fault on our side ended the call
 
 
+class CallSource(StrEnum):
+    APP = "app"  # the ARI app drove the call (or was meant to: it wrote the record at StasisStart)
+    DIALPLAN = "dialplan"  # imported from the fallback journal of the dialplan (the app never saw it)
+
+
 @dataclass(frozen=True)
 class CallRecord:
     channel_id: str
@@ -37,6 +42,7 @@ class CallRecord:
     recording: str = ""  # path as Asterisk wrote it (inside its root when it runs in a chroot)
     ticket_code: str = ""
     draft_id: str = ""
+    source: CallSource = CallSource.APP
 
     @property
     def duration_s(self) -> float | None:
@@ -55,6 +61,8 @@ class CallRepository(Protocol):
     def by_channel(self, channel_id: str) -> CallRecord | None: ...
 
     def list_recent(self, limit: int) -> list[CallRecord]: ...
+
+    def list_open(self, source: CallSource, limit: int) -> list[CallRecord]: ...
 
 
 def _utcnow() -> datetime:
@@ -102,15 +110,20 @@ class CallLog:
     def set_ticket(self, channel_id: str, ticket_code: str) -> CallRecord:
         return self._change(channel_id, ticket_code=ticket_code)
 
-    def finish(self, channel_id: str, outcome: Outcome) -> CallRecord:
-        """Close the record; the first outcome wins (a transfer followed by the caller's hangup stays a
-        transfer)."""
+    def finish(self, channel_id: str, outcome: Outcome, ended_at: datetime | None = None) -> CallRecord:
+        """Close the record (now, or at ``ended_at`` when that is known better, never before the start);
+        the first outcome wins (a transfer followed by the caller's hangup stays a transfer)."""
         record = self._repo.by_channel(channel_id)
         if record is None:
             raise KeyError(f"no call record for channel {channel_id}")
         if record.ended_at is not None:
             return record
-        return self._change(channel_id, ended_at=self._clock(), outcome=record.outcome or outcome)
+        end = max(ended_at or self._clock(), record.started_at)
+        return self._change(channel_id, ended_at=end, outcome=record.outcome or outcome)
+
+    def open_calls(self, limit: int = 1000) -> list[CallRecord]:
+        """Records the app wrote that are not closed yet, oldest first."""
+        return self._repo.list_open(CallSource.APP, limit)
 
     def mark_outcome(self, channel_id: str, outcome: Outcome) -> CallRecord:
         """Set the outcome now (e.g. at the transfer) without closing the record."""
@@ -154,5 +167,8 @@ class AsyncCallLog:
     async def mark_outcome(self, channel_id: str, outcome: Outcome) -> CallRecord:
         return await asyncio.to_thread(self._log.mark_outcome, channel_id, outcome)
 
-    async def finish(self, channel_id: str, outcome: Outcome) -> CallRecord:
-        return await asyncio.to_thread(self._log.finish, channel_id, outcome)
+    async def finish(self, channel_id: str, outcome: Outcome, ended_at: datetime | None = None) -> CallRecord:
+        return await asyncio.to_thread(self._log.finish, channel_id, outcome, ended_at)
+
+    async def open_calls(self, limit: int = 1000) -> list[CallRecord]:
+        return await asyncio.to_thread(self._log.open_calls, limit)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ticketing.calls import CallRecord, CallRepository, Outcome
+from ticketing.calls import CallRecord, CallRepository, CallSource, Outcome
 
 JOURNAL_NAME = "fallback-calls.log"
 
@@ -71,6 +71,7 @@ def apply_events(events: Iterable[FallbackEvent], repo: CallRepository) -> int:
                         started_at=event.at,
                         answered_at=event.at,  # the dialplan answers before anything else
                         recording=event.recording,
+                        source=CallSource.DIALPLAN,
                     )
                 )
                 changed += 1

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from ticketing.calls import CallRecord, Outcome
+from ticketing.calls import CallRecord, CallSource, Outcome
 from ticketing.db.base import Base
 from ticketing.db.types import AwareDateTime
 
 
 class CallRow(Base):
     __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_open", "source", "ended_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -26,6 +27,7 @@ class CallRow(Base):
     recording: Mapped[str] = mapped_column(String(500), default="")
     ticket_code: Mapped[str] = mapped_column(String(16), default="")
     draft_id: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(16), default=CallSource.APP.value, server_default="app")
 
 
 def _to_record(row: CallRow) -> CallRecord:
@@ -41,6 +43,7 @@ def _to_record(row: CallRow) -> CallRecord:
         recording=row.recording,
         ticket_code=row.ticket_code,
         draft_id=row.draft_id,
+        source=CallSource(row.source),
     )
 
 
@@ -55,6 +58,7 @@ def _fill(row: CallRow, record: CallRecord) -> None:
     row.recording = record.recording
     row.ticket_code = record.ticket_code
     row.draft_id = record.draft_id
+    row.source = record.source.value
 
 
 class SqlCallRepository:
@@ -90,5 +94,15 @@ class SqlCallRepository:
         with self._sessions() as session:
             rows = session.scalars(
                 select(CallRow).order_by(CallRow.started_at.desc(), CallRow.id.desc()).limit(limit)
+            )
+            return [_to_record(r) for r in rows]
+
+    def list_open(self, source: CallSource, limit: int) -> list[CallRecord]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CallRow)
+                .where(CallRow.source == source.value, CallRow.ended_at.is_(None))
+                .order_by(CallRow.id)
+                .limit(limit)
             )
             return [_to_record(r) for r in rows]
