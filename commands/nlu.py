@@ -201,6 +201,7 @@ def _start_rasa(settings: Settings, required: bool) -> RasaInterpreter | None:
             if current_model(env) is None:
                 train(env, settings.data_dir, progress=_echo)
             serve(env, settings.data_dir, settings.nlu.rasa_url, token, progress=_echo)
+            _echo("the Rasa server stays up for the next evaluation or call; `hotline nlu stop` stops it")
     except (RasaEnvError, RasaServerError, OSError) as exc:
         if required:
             raise UserError(f"cannot start Rasa / Không khởi động được Rasa: {exc}") from exc

@@ -238,16 +238,26 @@ async def test_app_killed_mid_call_restarted_app_sends_caller_to_the_queue(
         await asyncio.sleep(1.0)
         assert not any(e.name == "QueueCallerJoin" for e in ami.events)  # nobody moved the caller yet
         restarted = LiveApp(settings)
+        restarted.app.reconcile_every_s = 0.5
         await restarted.start()
         try:
             join = await ami.wait_for_event(
                 lambda e: e.name == "QueueCallerJoin" and e.fields.get("Uniqueid") == channel_id, 10
             )
             assert join.fields["Queue"] == "operators"
+            handed = next(r for r in restarted.records() if r.channel_id == channel_id)
+            assert handed.outcome is Outcome.TRANSFERRED and handed.ended_at is None  # still queued
+            rc, out = await call
+            assert rc == 0, out
+            # the call ended in the queue, out of the app's sight: its record is closed all the same
+            await restarted.wait_for(
+                lambda: restarted.records()[0].ended_at is not None, 10, "the record to be closed"
+            )
+            record = restarted.records()[0]
+            assert record.channel_id == channel_id and record.outcome is Outcome.TRANSFERRED
+            assert record.duration_s is not None and 10.0 <= record.duration_s <= 25.0
         finally:
             await restarted.stop()
-        rc, out = await call
-        assert rc == 0, out
     finally:
         if proc.returncode is None:
             proc.kill()
@@ -255,3 +265,52 @@ async def test_app_killed_mid_call_restarted_app_sends_caller_to_the_queue(
         if call is not None and not call.done():
             call.cancel()
         ami.close()
+
+
+async def test_caller_hangs_up_while_the_app_is_dead_record_closed_at_the_recordings_end(
+    asterisk: AsteriskInstance, tmp_path: Path
+) -> None:
+    """The app is SIGKILLed mid-call and the caller hangs up before it is back: the restarted app
+    closes the record as failed, at the time the recording stopped (not at the restart)."""
+    settings = app_settings(asterisk, tmp_path / "app")
+    env = {**os.environ, **settings_env(settings)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import cli; cli.main()", "app", "run",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        lines: list[bytes] = []
+        while not any(b"ready" in x for x in lines):
+            lines.append(await asyncio.wait_for(proc.stderr.readline(), 60))
+            assert lines[-1], b"".join(lines)
+        await asyncio.sleep(1.0)  # the supervisor registers the app right after "ready"
+        call = asyncio.create_task(place_call(asterisk, tmp_path / "sipp", RtpStream().silence(5.0)))
+        probe = LiveApp(settings)
+        await probe.wait_for(lambda: bool(probe.records()), 20, "the call record of the first app")
+        proc.kill()
+        await proc.wait()
+        rc, out = await call  # the caller gives up while nobody drives the call
+        assert rc == 0, out
+        (stale,) = probe.records()
+        assert stale.ended_at is None and stale.outcome is None
+        await asyncio.sleep(3.0)  # the restart comes well after the hang-up
+        restarted = LiveApp(settings)
+        await restarted.start()
+        try:
+            await restarted.wait_for(
+                lambda: restarted.records()[0].ended_at is not None, 10, "the record to be closed"
+            )
+        finally:
+            await restarted.stop()
+        record = restarted.records()[0]
+        assert record.channel_id == stale.channel_id and record.outcome is Outcome.FAILED
+        recording = asterisk.host_path(record.recording)
+        assert recording.is_file()
+        assert record.ended_at is not None
+        assert abs(record.ended_at.timestamp() - recording.stat().st_mtime) < 0.01
+        assert record.duration_s is not None and 3.0 <= record.duration_s <= 9.0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
