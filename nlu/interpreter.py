@@ -14,7 +14,6 @@ The :class:`Interpretation` type is the one the dialogue engine consumes (``nlu.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ import httpx
 from rapidfuzz import fuzz
 
 from nlu.dialogue.ports import Interpretation
+from nlu.intent_rules import content_words, fold_text, rule_intent, strong_intent
 from nlu.normalize import extract_entities, normalize_name
 from nlu.normalize.category import resolve_code
 from nlu.normalize.text import clean, has_vietnamese_signal, strip_diacritics
@@ -102,6 +102,9 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
         return not_understood("rasa")
     intent, confidence = _rasa_intent(body)
     entities = extract_entities(text, now, city, intent=intent)
+    override = strong_intent(fold_text(text), entities, intent)
+    if override is not None:
+        intent, confidence = override, max(confidence, 0.7)
     if intent != "inform" and _only_slot_values(text, entities):
         intent, confidence = "inform", max(confidence, 0.6)  # a bare answer: "bên kiến an", "đồ sơn"
     if "name" not in entities:
@@ -118,7 +121,7 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
 def _only_slot_values(text: str, entities: dict[str, str]) -> bool:
     """The turn is slot values and answer words only (an answer to a slot question), nothing else."""
     slots = {k for k in entities if k not in ("category", "urgent")}
-    return bool(slots) and "urgent" not in entities and _content_words(_fold(text).split(), entities) == 0
+    return bool(slots) and "urgent" not in entities and content_words(fold_text(text).split(), entities) == 0
 
 
 def _is_ward_name(name: str, ward: str | None) -> bool:
@@ -142,112 +145,6 @@ def _rasa_intent(body: dict[str, Any]) -> tuple[str, float]:
     return "inform", 0.0
 
 
-def _fold(text: str) -> str:
-    return " " + strip_diacritics(clean(text)).replace("đ", "d") + " "
-
-
-_NUMBER_WORDS = frozenset(
-    ("khong", "mot", "hai", "ba", "bon", "tu", "nam", "sau", "bay", "tam", "chin", "muoi", "moi", "lam",
-     "nham", "tram", "linh", "le", "nghin", "ngan", "trieu", "ty", "chuc", "cong", "hat", "gach", "cham")
-)  # fmt: skip
-
-
-def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
-# Patterns run on lowercase text without diacritics, padded with spaces (" word ").
-_OPERATOR = _rx(
-    r" (gap|noi chuyen voi|noi chuyen|chuyen may|chuyen cho|chuyen sang|noi may|cho toi gap|xin gap|ket noi)"
-    r" .*(nguoi|nhan vien|tong dai vien|dien thoai vien|tu van vien|can bo|dieu phoi vien|chi|anh|may|ai)",
-    r" (tong dai vien|dien thoai vien|tu van vien|dieu phoi vien|nguoi that) ",
-    r" khong muon noi( chuyen)? voi (may|tong dai)",
-    r" noi may ",
-    r" chuyen may ",
-    r" (nhan vien|nguoi|ai) (nao )?(nghe may|truc) ",
-    r" gap (ai do|truc tiep|nguoi) ",
-)
-_COMPLAINT = _rx(r" khieu nai ", r" to cao ", r" to giac ", r" khieu kien ", r" don thu ")
-_DOSSIER = _rx(
-    r" (tra cuu|tra|kiem tra|xem) .*ho so",
-    r" ho so .*(den dau|toi dau|xong chua|co ket qua|ket qua chua|biet ket qua|tinh trang|tien do|khau nao"
-    r"|buoc nao|giai quyet chua|xu ly toi|xu ly den|duyet chua|ra sao|the nao roi|bao gio|sao roi"
-    r"|nhan duoc chua|lam xong)",
-    r" (ma so ho so|tinh trang ho so|tien do ho so) ",
-)
-# Asking about a dossier whose code was said (without "hồ sơ": "em có cái mã ... muốn xem tình hình").
-_DOSSIER_ASK = _rx(
-    r" (tra|tra cuu|kiem tra|xem|hoi) ",
-    r" (den dau|toi dau|buoc nao|khau nao|tinh hinh|tinh trang|tien do) ",
-    r" (chua|sao roi|ra sao) $",
-)
-_ASKED_ABOUT_DOSSIER = _rx(r" hoi .*ho so")
-_PROCEDURE = _rx(
-    r" thu tuc ",
-    r" (can|gom|mang) (nhung |nhung loai |cac )?(giay to|ho so|gi)",
-    r" nop (o|tai) dau ",
-    r" le phi ",
-    r" (het|mat|ton) bao (nhieu|lau)",
-    r" bao lau ",
-    r" bao nhieu tien ",
-    r" (huong dan|tu van) ",
-    r" phai lam (sao|gi|the nao)",
-    r" lam (the nao|sao) de ",
-    r" (muon|can) (lam|dang ky|xin|doi|cap) .* thi ",
-    r" (giay to|ho so|thu tuc|giay) gi ",
-    r" (nop|lam|xin|dang ky|doi|cap)( \w+){0,5} (o|tai) dau ",
-    r" (lam|nop|dang ky|xin)( \w+){0,3} (qua mang|online|truc tuyen) duoc khong ",
-)
-# A question form at the end of the utterance ("... thì làm sao", "... cần giấy gì ạ").
-_QUESTION_END = _rx(
-    r" (gi|dau|nao|sao|the nao|ra sao|bao nhieu|bao lau|duoc khong|khong)"
-    r"( (a|vay|ha|nhi|chi|anh|em|the|day))* $"
-)
-_PROCEDURE_NOUNS = _rx(
-    r" (khai sinh|khai tu|thuong tru|tam tru|ho khau|ket hon|chung thuc|cong chung|ly lich tu phap"
-    r"|giay phep xay dung|ho kinh doanh|giay phep lai xe|bang lai|can cuoc|dang ky xe|ho chieu|so do"
-    r"|tinh trang hon nhan|sang ten) "
-)
-_REPORT_WORDS = _rx(r" phan anh ", r" kien nghi ", r" (bao|trinh bao|bao cao) ", r" de nghi .* xu ly")
-_GREET_CORE = frozenset(("alo", "chao", "hello", "lo"))
-_GREET_WORDS = _GREET_CORE | frozenset(
-    ("da", "a", "e", "xin", "ban", "em", "chi", "anh", "bac", "tong", "dai", "vien", "co", "ai", "khong",
-     "nghe", "ro", "day", "do", "oi", "buoi", "sang", "chieu", "mot", "hai", "ha", "thua", "phai", "o", "u")
-)  # fmt: skip
-_GOODBYE = _rx(
-    r" tam biet ",
-    r" (cam on|cam ơn)( .*)? $",
-    r" bye ",
-    r" cup may ",
-    r"^ (chao nhe|thoi chao nhe) $",
-    r" (thoi|vay|the|duoc roi|xong roi|het roi)( \w+){0,3} chao( (nhe|nha|em|chi|anh|ban|a))* $",
-)
-_AFFIRM_CORE = frozenset(
-    ("dung", "vang", "u", "ua", "phai", "chinh", "ok", "oke", "okay", "duoc", "co", "chuan", "dong", "xac",
-     "da", "dza")
-)  # fmt: skip
-_AFFIRM_WORDS = _AFFIRM_CORE | frozenset(
-    ("roi", "a", "vay", "the", "nhu", "xac", "nhan", "y", "day", "do", "nhe", "nha", "luon", "em", "chi",
-     "anh", "ban", "tao", "gui", "di", "ha", "o", "um", "uh", "chinh")
-)  # fmt: skip
-_DENY = _rx(
-    r"^ (da |thoi |o |u )?(khong|ko|hong|sai|nham|chua|dau co|khoi)( .*)? $",
-    r" (nghe nham|sai roi|khong phai|khong dung|chua dung|nham roi|sai thong tin) ",
-)
-# Words that carry no report content; what is left after them and the slot values tells a report
-# ("cơn lốc làm tốc mái mấy nhà") from an answer ("tên em là ... em ở phường ...").
-_ANSWER_WORDS = frozenset(
-    ("da", "vang", "a", "o", "u", "thi", "la", "toi", "em", "minh", "chau", "anh", "chi", "ten", "ho",
-     "cua", "so", "dien", "thoai", "may", "nha", "tai", "thuoc", "phuong", "xa", "dac", "khu", "ben", "dia",
-     "ban", "luc", "khoang", "tam", "vao", "tu", "ngay", "thang", "nam", "gio", "phut", "tieng", "sang",
-     "trua", "chieu", "dem", "khuya", "hom", "qua", "nay", "mai", "kia", "thu", "chu", "nhat", "tuan",
-     "truoc", "sau", "cach", "day", "nua", "ruoi", "kem", "mung", "ma", "can", "cuoc", "cong", "dan", "dinh",
-     "danh", "cccd", "sdt", "va", "con", "cho", "ghi", "lai", "hien", "song", "ngo", "pho", "duong", "to",
-     "nhe", "voi", "do", "ay")
-)  # fmt: skip
-_REPORT_CONTENT_MIN = 4
-
-
 class FallbackInterpreter:
     """Keyword and pattern rules over the folded text, with entities from :mod:`nlu.normalize`."""
 
@@ -258,65 +155,13 @@ class FallbackInterpreter:
         if not has_vietnamese_signal(text):
             return not_understood("fallback")
         when = _now(now)
-        folded = _fold(text)
+        folded = fold_text(text)
         entities = extract_entities(text, when, self.city)
-        intent, confidence = self._intent(folded, entities)
+        intent, confidence = rule_intent(folded, entities)
         if intent not in ("report", "inform", "complaint_denunciation"):
             entities.pop("category", None)
         _complaint_category(intent, entities)
         return Interpretation(intent=intent, confidence=confidence, entities=entities, backend="fallback")
-
-    def _intent(self, folded: str, entities: dict[str, str]) -> tuple[str, float]:
-        toks = folded.split()
-        words = len(toks)
-        slot_values = {k for k in entities if k not in ("category", "urgent")}
-        if entities.get("urgent") == "true":
-            return "report", 0.8
-        if _COMPLAINT.search(folded):
-            return "complaint_denunciation", 0.8
-        if _OPERATOR.search(folded):
-            return "request_operator", 0.8
-        if "dossier_code" in entities:
-            if _DOSSIER.search(folded) or _DOSSIER_ASK.search(folded):
-                return "dossier_lookup", 0.75
-            return "inform", 0.7  # the code alone answers "what is the dossier code?"
-        if _DOSSIER.search(folded):
-            return "dossier_lookup", 0.75
-        asked = _PROCEDURE.search(folded)
-        question = _PROCEDURE_NOUNS.search(folded) or _QUESTION_END.search(folded)
-        if asked and ("category" not in entities or question):
-            return "procedure_question", 0.7
-        if _ASKED_ABOUT_DOSSIER.search(folded):
-            return "dossier_lookup", 0.6
-        if words <= 8 and _GOODBYE.search(folded):
-            return "goodbye", 0.75
-        if words <= 8 and set(toks) <= _GREET_WORDS and set(toks) & _GREET_CORE:
-            return "greet", 0.8
-        if words <= 6 and set(toks) <= _AFFIRM_WORDS and set(toks) & _AFFIRM_CORE:
-            return "affirm", 0.75
-        if words <= 8 and _DENY.search(folded) and not slot_values:
-            return "deny", 0.7
-        if _REPORT_WORDS.search(folded) or ("category" in entities and words > 3):
-            return "report", 0.6
-        if slot_values:
-            if _content_words(toks, entities) >= _REPORT_CONTENT_MIN:
-                return "report", 0.5
-            return "inform", 0.6
-        if _PROCEDURE_NOUNS.search(folded):
-            return "procedure_question", 0.5
-        if words >= 5:
-            return "report", 0.4
-        return "inform", 0.3
-
-
-def _content_words(toks: list[str], entities: dict[str, str]) -> int:
-    """Words left once answer words, numbers and the slot values' own words are set aside."""
-    value_words = {w for key in ("name", "ward") for w in _fold(entities.get(key, "")).split()}
-    return sum(
-        1
-        for t in toks
-        if t not in _ANSWER_WORDS and t not in value_words and t not in _NUMBER_WORDS and not t.isdigit()
-    )
 
 
 class ResilientInterpreter:

@@ -27,6 +27,13 @@ CATEGORIES = [
     ("mất nắp cống ở ngã tư", "GT-HT"),
     ("đèn tín hiệu ở ngã tư bị hỏng", "GT-HT"),
     ("tắc đường kinh khủng ở cầu", "GT-TT"),
+    ("cả chục công nhân ăn cơm hộp xong bị đau bụng nôn mửa", "ATTP"),
+    ("nhà bên cạnh xây thêm tầng không có giấy phép làm ầm ầm", "XD"),
+    ("công trình bên cạnh đổ bê tông ầm ầm đến nửa đêm", "TO"),
+    ("con chó chết trôi dưới kênh bốc mùi hôi thối", "VSMT"),
+    ("người ta đốt rác suốt ngày khói bay vào khu dân cư", "ONMT"),
+    ("băng rôn quảng cáo dán đầy cột điện gốc cây", "TTDT"),
+    ("xe ô tô tông vào người đi bộ rồi bỏ chạy", "GT-TT"),
     ("xe máy đi ngược chiều trên phố", "GT-TT"),
     ("xe buýt số ba hai bỏ bến", "VTCC"),
     ("đèn đường không sáng cả tuần nay", "CS"),
@@ -89,6 +96,12 @@ URGENT = [
     ("nước dâng cao ngập sâu", "flood_danger"),
     ("nhà sắp sập", "collapse"),
     ("không may bị tai nạn", "accident"),
+    ("phòng bên cạnh bị rò rỉ khí ga mùi nồng nặc", "fire"),
+    ("cây gãy đè lên một người đi xe máy", "collapse"),
+    ("hai đứa nhỏ kẹt trên gác hổng ra được", "flood_danger"),
+    ("cột điện bị đổ dây điện nằm dưới đất", "live_wire"),
+    ("nắp hố ga trên vỉa hè ở phường việt hưng bị vỡ hở một lỗ lớn", "open_manhole"),
+    ("tôi vừa bị hai thằng đi xe máy giật điện thoại", "crime_in_progress"),
 ]
 
 
@@ -109,6 +122,11 @@ def test_detect_urgency(text: str, reason: str) -> None:
         "lũ trẻ con chơi ngoài đường",
         "vỉa hè bị lấn chiếm",
         "sập cầu dao điện",
+        "bà cụ đi xe đạp bị sập vào ổ gà",
+        "xưởng nhựa đốt rác khói đen mùi khét lẹt",
+        "đèn tín hiệu hỏng các hướng nhấp nháy vàng rất dễ va chạm",
+        "tuần vừa rồi nhà tôi bị trộm mất xe máy",
+        "nắp cống vẫn còn không bị vỡ",
         "",
     ],
 )
@@ -148,6 +166,14 @@ EXTRACT = [
     ("xin chào", {}),
     ("cảm ơn tạm biệt", {}),
     ("số của em là không ba tám tám chín chín bảy bảy sáu sáu", {"phone": "0388997766"}),
+    # a typed dossier code holds no date or time of day
+    ("Tôi muốn kiểm tra hồ sơ 000.00.12.H26-260929-0045 ạ.", {"dossier_code": "000.00.12.H26-260929-0045"}),
+    # a time of day alone, later than now, was yesterday's (NOW is 22:05)
+    ("karaoke hát từ mười một giờ rưỡi đêm", {"category": "TO", "time": "2026-11-21T23:30"}),
+    ("karaoke hát từ mười một giờ đêm", {"category": "TO", "time": "2026-11-22T23:00"}),  # within slack
+    ("dạ tui tên lê văn tư", {"name": "Lê Văn Tư"}),
+    ("Tôi tên Bùi Văn Hải, CCCD 036079005512.", {"name": "Bùi Văn Hải", "cccd": "036079005512"}),
+    ("tra hồ sơ đứng tên nguyễn văn thắng giúp tôi", {"name": "Nguyễn Văn Thắng"}),
 ]
 
 

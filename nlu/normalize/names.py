@@ -19,15 +19,23 @@ _STRONG_LEADS = (
     "họ và tên", "họ tên", "tên đầy đủ là", "tên đầy đủ của tôi là", "tên là", "tên anh là", "tên chị là",
     "tên con là", "con tên là", "tên bác là", "bác tên là", "tên cô là", "cô tên là",
     "tên chú là", "chú tên là", "anh tên là", "chị tên là", "ông tên là", "bà tên là",
+    "tên tui là", "tui tên là", "tên tui", "tui tên", "tên tớ là", "tớ tên là", "tớ tên", "tên tao là",
     "anh tên", "chị tên", "bác tên", "cô tên", "chú tên", "ông tên", "bà tên", "con tên",
 )  # fmt: skip
 # Lead-ins that introduce a name only when a surname follows ("tôi là người dân..." is not a name).
 _WEAK_LEADS = (
     "tôi là", "em là", "cháu là", "mình là", "con là", "bác là", "cô là", "chú là", "anh là", "chị là",
-    "đây là", "tôi là bà", "tôi là ông", "tôi là anh", "tôi là chị", "tôi là cô", "tôi là chú",
+    "đây là", "tui là", "tớ là", "tôi là bà", "tôi là ông", "tôi là anh", "tôi là chị", "tôi là cô",
+    "tôi là chú",
 )  # fmt: skip
 # Lead-ins that give the surname only when one follows ("tôi họ nguyễn"; not "nhà em họ xây nhà").
-_SURNAME_LEADS = ("tôi họ", "em họ", "mình họ", "cháu họ")
+_SURNAME_LEADS = (
+    "tôi họ", "em họ", "mình họ", "cháu họ", "tui họ", "đứng tên", "mang tên", "người phản ánh",
+    "người báo tin",
+)  # fmt: skip
+# A bare "tên" ("Tên: Đặng Quang Huy") introduces a name only when a surname follows, and only when no
+# other lead-in did.
+_BARE_LEADS = ("tên",)
 _FILLERS = {
     fold(w)
     for w in (
@@ -44,6 +52,8 @@ _STOPS = {
         "hiện", "địa", "chỉ", "phường", "xã", "quận", "huyện", "tôi", "em", "mình",
         "cháu", "của", "ạ", "nhé", "nha", "đây", "đó", "thì", "vâng", "dạ", "gần", "bên", "khu", "ngõ",
         "đường", "căn", "cước", "mã", "người", "muốn", "được", "không", "chưa", "rồi",
+        "cccd", "cmnd", "cmt", "sđt", "sdt", "tui", "tớ", "giúp", "giùm", "dùm", "hộ", "tra", "xem", "coi",
+        "làm", "thế", "nào", "sao", "gì", "khi", "nhờ", "kiểm",
         "bị", "vừa", "mới", "hôm", "nay", "qua", "lúc", "giờ", "sáng", "chiều", "tối", "đêm", "trưa",
     )
 }  # fmt: skip
@@ -71,6 +81,7 @@ _STRONG: PhraseIndex[str] = PhraseIndex(
     [(p, "strong") for p in _STRONG_LEADS] + [(p, "surname") for p in _SURNAME_LEADS]
 )
 _WEAK: PhraseIndex[str] = PhraseIndex((p, "weak") for p in _WEAK_LEADS)
+_BARE: PhraseIndex[str] = PhraseIndex((p, "surname") for p in _BARE_LEADS)
 _MIN_SYLLABLES, _MAX_SYLLABLES = 2, 6
 
 
@@ -113,7 +124,7 @@ def normalize_name(text: str) -> str | None:
 
 
 def find_name_in_tokens(raw: list[str], folded: list[str]) -> str | None:
-    for index, strength in ((_STRONG, "strong"), (_WEAK, "weak")):
+    for index, strength in ((_STRONG, "strong"), (_WEAK, "weak"), (_BARE, "weak")):
         found = sorted(index.matches(folded), key=lambda m: (m[0], -m[1]))
         for start, end, payload in found:
             if any(start < s2 <= end for s2, _e2, _p2 in found):

@@ -85,6 +85,8 @@ _THIS = _f("này")
 _UNIT_MINUTES = {fold("phút"): 1, fold("tiếng"): 60, fold("giờ"): 60}
 _UNIT_DAYS = {fold("ngày"): 1, fold("hôm"): 1, fold("tuần"): 7}
 
+# Written dossier codes ("000.00.12.H26-260929-0045", "H26-260929-0045") hold no date or time of day.
+_CODE_RE = re.compile(r"(?:\b\d{3}\.\d{2}\.\d{2}\.)?\b[a-z]\d{2}-\d{6}-\d{4}\b")
 _COLON_RE = re.compile(r"\b(\d{1,2})\s*[:hg]\s*(\d{2})\b")
 _H_RE = re.compile(r"\b(\d{1,2})h\b")
 _SLASH_DATE_RE = re.compile(r"\b(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{4}))?\b")
@@ -95,11 +97,14 @@ def _num(tok: str) -> int | None:
 
 
 def _slash_date(m: re.Match[str]) -> str:
+    before = m.string[: m.start()].split()
+    if before and fold(before[-1]) in _STREET:
+        return f" {m[0]} "  # a street named after a date ("đường 3/2"), not a date
     return f" ngày {m[1]} tháng {m[2]}" + (f" năm {m[3]} " if m[3] else " ")
 
 
 def _prepare(text: str) -> list[str]:
-    text = text.lower()
+    text = _CODE_RE.sub(" ", text.lower())
     text = _COLON_RE.sub(r" \1 giờ \2 ", text)
     text = _H_RE.sub(r" \1 giờ ", text)
     text = _SLASH_DATE_RE.sub(_slash_date, text)
@@ -284,7 +289,8 @@ def parse_time(text: str, now: datetime) -> datetime | date | None:
     n = len(toks)
     while i < n:
         pair = tuple(toks[i : i + 2])
-        if pair in _DAY_WORDS and i > 0 and toks[i - 1] in _VAGUE_BEFORE:
+        # "mấy hôm nay", "ba bốn hôm nay" (for three or four days now): a span, not a day
+        if pair in _DAY_WORDS and i > 0 and (toks[i - 1] in _VAGUE_BEFORE or _num(toks[i - 1]) is not None):
             i += 2
             continue
         if found.day is None and pair in _DAY_WORDS:
@@ -330,6 +336,9 @@ def parse_time(text: str, now: datetime) -> datetime | date | None:
     return _combine(found, now)
 
 
+_FUTURE_SLACK = timedelta(hours=1)
+
+
 def _combine(found: _Found, now: datetime) -> datetime | date | None:
     if found.hour is None:
         return found.day
@@ -347,7 +356,10 @@ def _combine(found: _Found, now: datetime) -> datetime | date | None:
             h = 0 if h == 12 else h
             if found.relative_day or found.day is not None:
                 day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, h, found.minute, tzinfo=now.tzinfo)
+    at = datetime(day.year, day.month, day.day, h, found.minute, tzinfo=now.tzinfo)
+    if found.day is None and not found.relative_day and at - now > _FUTURE_SLACK:
+        at -= timedelta(days=1)  # a time of day alone, later than now: callers report what happened
+    return at
 
 
 def format_time(value: datetime | date) -> str:
