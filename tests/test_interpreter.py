@@ -139,3 +139,51 @@ def test_nlu_fallback_intent_maps_to_best_real_intent() -> None:
     result = interpretation_from_rasa(body, "ừm", NOW, "hanoi")
     assert (result.intent, result.confidence) == ("deny", 0.2)
     assert result.entities.get("name") == "Trần Thị Bình"
+
+
+@pytest.mark.parametrize(
+    ("text", "model_intent", "expected"),
+    [
+        # the complaint words settle it whatever the model says
+        ("em muốn tố cáo cán bộ một cửa đòi tiền mới làm nhanh hồ sơ", "report", "complaint_denunciation"),
+        # a dossier's status asked about
+        ("hồ sơ của tôi đang ở trạng thái nào vậy", "report", "dossier_lookup"),
+        ("em ơi coi giùm chị cái hồ sơ mã hát hai sáu gạch hai sáu một không hai không gạch không không ba mốt",
+         "inform", "dossier_lookup"),
+        # a procedure asked about, with no report words
+        ("thủ tục tách thửa đất thì làm như nào ạ nhà em muốn chia cho hai đứa con", "report",
+         "procedure_question"),
+        ("con tôi sinh ở hải phòng thì có đăng ký khai sinh ở phường bồ đề được không", "report",
+         "procedure_question"),
+        # a short closing
+        ("dạ em không còn gì nữa đâu ạ em chào chị", "greet", "goodbye"),
+        # no cue: the model's intent stands
+        ("cống bị tắc nước tràn ra đường", "report", "report"),
+        ("tôi muốn phản ánh thủ tục ở phường làm chậm quá", "report", "report"),  # report words
+        ("alo chào tổng đài", "greet", "greet"),
+    ],
+)  # fmt: skip
+def test_cues_that_settle_the_intent_override_the_model(text: str, model_intent: str, expected: str) -> None:
+    from nlu.interpreter import interpretation_from_rasa
+
+    body = {"intent": {"name": model_intent, "confidence": 0.9}, "entities": []}
+    assert interpretation_from_rasa(body, text, NOW, "hanoi").intent == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("alo dạ chào em nhen", "greet"),
+        ("xin chào tổng đài thành phố", "greet"),
+        ("alo chào tổng đài", "greet"),
+        ("thế thôi chào tổng đài", "goodbye"),
+        ("vâng em chào chị ạ chúc chị một ngày tốt lành", "goodbye"),
+        ("bai bai em nhé", "goodbye"),
+        ("dạ vâng đúng thông tin đấy ạ", "affirm"),
+        ("ừ ghi như thế là được", "affirm"),
+        ("tui ở phường cái răng nè em", "inform"),
+        ("cà vẹt xe tui bị mất rồi giờ xin cấp lại thì làm sao em", "procedure_question"),
+    ],
+)
+def test_fallback_short_turns(text: str, intent: str) -> None:
+    assert FallbackInterpreter().interpret(text, NOW).intent == intent
