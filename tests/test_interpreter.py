@@ -148,8 +148,8 @@ def test_nlu_fallback_intent_maps_to_best_real_intent() -> None:
         ("em muốn tố cáo cán bộ một cửa đòi tiền mới làm nhanh hồ sơ", "report", "complaint_denunciation"),
         # a dossier's status asked about
         ("hồ sơ của tôi đang ở trạng thái nào vậy", "report", "dossier_lookup"),
-        ("em ơi coi giùm chị cái hồ sơ mã hát hai sáu gạch hai sáu một không hai không gạch không không ba mốt",
-         "inform", "dossier_lookup"),
+        ("em ơi coi giùm chị cái hồ sơ mã hát hai sáu gạch hai sáu một không hai không gạch không không"
+         " ba mốt", "inform", "dossier_lookup"),
         # a procedure asked about, with no report words
         ("thủ tục tách thửa đất thì làm như nào ạ nhà em muốn chia cho hai đứa con", "report",
          "procedure_question"),

@@ -26,6 +26,7 @@ from ticketing.reference import CITIES, categories, units
 ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "nlu" / "data" / "eval" / "handwritten_eval.jsonl"
 GENERATED = ROOT / "nlu" / "data" / "eval" / "hotline_eval.jsonl"
+INDEPENDENT = [GENERATED.with_name("independent_a.jsonl"), GENERATED.with_name("independent_b.jsonl")]
 TRAIN_FILE = ROOT / "nlu" / "rasa_project" / "data" / "nlu.yml"
 NOW = datetime(2026, 11, 23, 10, 0)
 # What the dialogue engine needs to act on an intent (nlu.dialogue.engine min_nlu_confidence).
@@ -42,6 +43,19 @@ def _training_texts() -> set[str]:
         if line.startswith("    - "):
             train.add(re.sub(r"\[([^\]]+)\]\(\w+\)", r"\1", line[6:]).strip())
     return train
+
+
+@pytest.mark.parametrize("path", INDEPENDENT, ids=lambda p: p.stem)
+def test_independent_sets_are_well_formed(path: Path) -> None:
+    examples = parse_lines(path.read_text(encoding="utf-8").splitlines())
+    assert len(examples) >= 200 and {ex.intent for ex in examples} == set(INTENTS)
+    known_wards = {u.name for city in CITIES for u in units(city)}
+    for ex in examples:
+        assert ex.now is not None and set(ex.entities) <= set(SLOT_KEYS)
+        assert ex.entities.get("category", "KNTC") in categories()
+        assert ex.entities.get("ward", "Phường Hoàn Kiếm") in known_wards, ex.entities
+        if "phone" in ex.entities:
+            assert is_valid_vn_number(ex.entities["phone"])
 
 
 def test_handwritten_set_shape_and_coverage() -> None:
@@ -69,16 +83,18 @@ def test_handwritten_set_shape_and_coverage() -> None:
 def test_both_eval_sets_are_disjoint_from_training() -> None:
     train = _training_texts()
     assert len(train) > 1000
-    for path in (HANDWRITTEN, GENERATED):
+    for path in (HANDWRITTEN, GENERATED, *INDEPENDENT):
         texts = {ex.text for ex in parse_lines(path.read_text(encoding="utf-8").splitlines())}
         assert not (train & texts), path.name
 
 
-def test_fallback_on_handwritten_set_meets_the_contract() -> None:
-    result = CliRunner().invoke(main, ["nlu", "eval", "--backend", "fallback", str(HANDWRITTEN)])
+@pytest.mark.parametrize("path", [HANDWRITTEN, *INDEPENDENT], ids=lambda p: p.stem)
+def test_fallback_on_sets_never_trained_on_meets_the_contract(path: Path) -> None:
+    result = CliRunner().invoke(main, ["nlu", "eval", "--backend", "fallback", str(path)])
     assert result.exit_code == 0, result.output
     last = json.loads(result.output.strip().splitlines()[-1])
-    assert last["backend"] == "fallback" and last["n"] == len(_examples())
+    lines = parse_lines(path.read_text(encoding="utf-8").splitlines())
+    assert last["backend"] == "fallback" and last["n"] == len(lines)
     assert last["intent_accuracy"] >= 0.90
     assert last["slot_f1"] >= 0.85
 
