@@ -84,7 +84,7 @@ _PROCEDURE_NOUNS = _rx(
     r" (khai sinh|khai tu|thuong tru|tam tru|ho khau|ket hon|chung thuc|cong chung|ly lich tu phap"
     r"|giay phep xay dung|ho kinh doanh|giay phep lai xe|bang lai|can cuoc|dang ky xe|ho chieu|so do"
     r"|tinh trang hon nhan|sang ten|ca vet|cap lai|dich vu cong|tach thua|con nuoi|tro cap|giay phep"
-    r"|bao hiem|dang ky kinh doanh|thanh lap doanh nghiep|xac nhan cu tru) "
+    r"|bao hiem|dang ky kinh doanh|thanh lap doanh nghiep|xac nhan cu tru|cap phep) "
 )
 # A question anywhere in the sentence ("có phải ... không", "... được không hay ...").
 _QUESTION_ANY = _rx(
@@ -93,8 +93,17 @@ _QUESTION_ANY = _rx(
     r" (the nao|nhu nao|ra sao|o dau|bao lau|bao nhieu) ",
     r" co can .* khong ",
     r" lam sao ",
+    r" may gio ",
+    r" (may|bao nhieu) (ngay|hom|tuan|thang) (?!(nay|roi|qua|truoc|lien|lien tuc) )",  # not "mấy tháng nay"
+    r" thi (len|den|toi|ra|o) dau ",
 )
-_REPORT_WORDS = _rx(r" phan anh ", r" kien nghi ", r" (bao|trinh bao|bao cao) ", r" de nghi .* xu ly")
+# "báo" folds like "bao lâu", "bao nhiêu", "bao giờ", "bao gồm", "bảo vệ", "bảo hiểm": those are not reports.
+_REPORT_WORDS = _rx(
+    r" phan anh ",
+    r" kien nghi ",
+    r" (bao|trinh bao|bao cao) (?!(lau|nhieu|gio|gom|ve|hiem|lanh|che|dam|quan|ho|tri) )",
+    r" de nghi .* xu ly",
+)
 _GREET_CORE = frozenset(("alo", "chao", "hello", "lo"))
 _GREET_WORDS = _GREET_CORE | frozenset(
     ("da", "a", "e", "xin", "ban", "em", "chi", "anh", "bac", "tong", "dai", "vien", "co", "ai", "khong",
@@ -136,7 +145,7 @@ _ANSWER_WORDS = frozenset(
      "trua", "chieu", "dem", "khuya", "hom", "qua", "nay", "mai", "kia", "thu", "chu", "nhat", "tuan",
      "truoc", "sau", "cach", "day", "nua", "ruoi", "kem", "mung", "ma", "can", "cuoc", "cong", "dan", "dinh",
      "danh", "cccd", "sdt", "va", "con", "cho", "ghi", "lai", "hien", "song", "ngo", "pho", "duong", "to",
-     "nhe", "voi", "do", "ay", "ne", "nhen", "tui", "ha", "hen", "o", "nghen")
+     "nhe", "voi", "do", "ay", "ne", "nhen", "tui", "ha", "hen", "o", "nghen", "bat", "dau")
 )  # fmt: skip
 _REPORT_CONTENT_MIN = 4
 
@@ -197,14 +206,25 @@ def procedure_asked(folded: str, entities: dict[str, str]) -> bool:
 
 
 _STRONG_PROCEDURE = _rx(
-    r" thu tuc ", r" le phi ", r" can (nhung )?giay to gi ", r" nop (ho so )?(o|tai) dau "
+    r" thu tuc ",
+    r" le phi ",
+    r" can (nhung )?giay to gi ",
+    r" nop (ho so )?(o|tai) (dau|cho nao) ",
+    r" (can|phai) mang (theo )?(gi|nhung gi) ",
 )
+_STRONG_OPERATOR = _rx(r" (tong dai vien|dien thoai vien|tu van vien|dieu phoi vien|nguoi that) ")
+# A short turn that says no ("hổng phải", "không đúng đâu").
+_STRONG_DENY = _rx(r"^ (da |u |o )?(khong|hong|ko) (phai|dung)( (dau|a|nha|nhe|roi|em|chi|anh))* $")
 _RULE_OVER_MODEL: dict[str, frozenset[str]] = {  # cue -> the model's intents it may replace
     "complaint_denunciation": frozenset(("report", "procedure_question", "dossier_lookup", "inform")),
     "dossier_lookup": frozenset(("report", "inform", "procedure_question")),
     "procedure_question": frozenset(("report", "inform", "dossier_lookup")),
     "goodbye": frozenset(("report", "inform", "greet")),
+    "request_operator": frozenset(("report", "inform", "procedure_question", "dossier_lookup")),
+    "deny": frozenset(("affirm", "inform")),
+    "affirm": frozenset(("deny", "inform")),
 }
+_NEGATION_WORDS = frozenset(("khong", "hong", "ko", "chua", "sai", "nham", "khoi"))
 
 
 def strong_intent(folded: str, entities: dict[str, str], model_intent: str) -> str | None:
@@ -226,9 +246,26 @@ def strong_intent(folded: str, entities: dict[str, str], model_intent: str) -> s
         cue = "procedure_question"
     elif len(folded.split()) <= 12 and _GOODBYE.search(folded):
         cue = "goodbye"
+    elif _STRONG_OPERATOR.search(folded):
+        cue = "request_operator"
+    elif _STRONG_DENY.search(folded):
+        cue = "deny"
+    elif _plain_yes(folded.split()):
+        cue = "affirm"
     if cue is None or cue == model_intent or model_intent not in _RULE_OVER_MODEL[cue]:
         return None
     return cue
+
+
+def _plain_yes(toks: list[str]) -> bool:
+    """A short turn of yes-words only, with no word of negation: "đúng thông tin rồi", "vâng ạ"."""
+    words = set(toks)
+    return (
+        0 < len(toks) <= 6
+        and words <= _AFFIRM_WORDS
+        and bool(words & _AFFIRM_CORE)
+        and not words & _NEGATION_WORDS
+    )
 
 
 def content_words(toks: list[str], entities: dict[str, str]) -> int:

@@ -187,3 +187,25 @@ def test_cues_that_settle_the_intent_override_the_model(text: str, model_intent:
 )
 def test_fallback_short_turns(text: str, intent: str) -> None:
     assert FallbackInterpreter().interpret(text, NOW).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "model_intent", "expected"),
+    [
+        ("hổng phải", "affirm", "deny"),
+        ("đúng thông tin rồi", "deny", "affirm"),
+        ("không đúng đâu", "affirm", "deny"),
+        ("bảo tổng đài viên gọi lại cho tôi nhé", "report", "request_operator"),
+        ("đổi bằng lái xe thì mấy ngày có kết quả", "report", "procedure_question"),
+        ("thủ tục tách thửa gồm những bước nào và bao lâu thì xong", "report", "procedure_question"),
+        # "mấy tháng nay" is a span, not a question
+        ("tôi là thương binh mà mấy tháng nay chưa nhận được tiền trợ cấp", "report", "report"),
+    ],
+)
+def test_short_answers_and_questions_settled_by_their_words(
+    text: str, model_intent: str, expected: str
+) -> None:
+    from nlu.interpreter import interpretation_from_rasa
+
+    body = {"intent": {"name": model_intent, "confidence": 0.9}, "entities": []}
+    assert interpretation_from_rasa(body, text, NOW, "hanoi").intent == expected
