@@ -25,7 +25,7 @@ from rapidfuzz import fuzz
 
 from nlu.dialogue.ports import Interpretation
 from nlu.intent_rules import content_words, fold_text, rule_intent, strong_intent
-from nlu.normalize import extract_entities, normalize_name
+from nlu.normalize import CATEGORY_INTENTS, extract_entities, normalize_name
 from nlu.normalize.category import resolve_code
 from nlu.normalize.text import clean, has_vietnamese_signal, strip_diacritics
 
@@ -105,6 +105,8 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
     override = strong_intent(fold_text(text), entities, intent)
     if override is not None:
         intent, confidence = override, max(confidence, 0.7)
+        if intent not in CATEGORY_INTENTS:
+            entities.pop("category", None)
     if intent != "inform" and _only_slot_values(text, entities):
         intent, confidence = "inform", max(confidence, 0.6)  # a bare answer: "bên kiến an", "đồ sơn"
     if "name" not in entities:

@@ -209,3 +209,12 @@ def test_short_answers_and_questions_settled_by_their_words(
 
     body = {"intent": {"name": model_intent, "confidence": 0.9}, "entities": []}
     assert interpretation_from_rasa(body, text, NOW, "hanoi").intent == expected
+
+
+def test_an_overridden_intent_keeps_a_category_only_where_one_belongs() -> None:
+    from nlu.interpreter import interpretation_from_rasa
+
+    body = {"intent": {"name": "report", "confidence": 0.9}, "entities": []}
+    text = "xin hỏi thủ tục cấp sổ đỏ lần đầu gồm những bước nào"
+    result = interpretation_from_rasa(body, text, NOW, "hanoi")
+    assert result.intent == "procedure_question" and "category" not in result.entities

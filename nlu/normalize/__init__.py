@@ -24,6 +24,7 @@ from nlu.normalize.times import normalize_time, parse_time
 from nlu.normalize.urgency import detect_urgency, detect_urgency_tokens
 
 __all__ = [
+    "CATEGORY_INTENTS",
     "DigitRun",
     "WardMatch",
     "classify_category",
@@ -60,7 +61,7 @@ def _id_shaped_run(folded: list[str]) -> str | None:
 
 
 # Intents whose utterances describe an incident; others (procedure questions...) get no category.
-_CATEGORY_INTENTS = {"report", "inform", "complaint_denunciation"}
+CATEGORY_INTENTS = frozenset({"report", "inform", "complaint_denunciation"})
 
 
 def extract_entities(
@@ -100,7 +101,7 @@ def extract_entities(
     masked = list(folded)
     if ward is not None:
         masked[ward.start : ward.end] = [""] * (ward.end - ward.start)
-    if intent is None or intent in _CATEGORY_INTENTS:
+    if intent is None or intent in CATEGORY_INTENTS:
         category = classify_category_tokens(masked)
         if category is not None:
             out["category"] = category
