@@ -27,6 +27,7 @@ from pbx.controller import CallController, CallHandler, HandlerFactory
 from pbx.greeter import OperatorOfferHandler
 from pbx.install import InstallError, layout
 from pbx.prompts import CITY_NAMES, PromptLibrary
+from pbx.render import system_name
 from ticketing.calls import AsyncCallLog, CallLog, CallRecord
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
@@ -122,6 +123,7 @@ class HotlineApp:
             external_host=f"{LOOPBACK}:{self.media_server.port}",
             app_name=pbx.app_name,
             ended_at_of=self._recording_end,
+            channel_prefix=f"{system_name(pbx.instance)}-",
         )
         self.supervisor = AriSupervisor(self.ari, self.controller.on_event, self.controller.on_connected)
         self._tasks.append(asyncio.create_task(self.supervisor.run(), name="ari-supervisor"))

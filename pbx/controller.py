@@ -213,10 +213,14 @@ class CallController:
         keep_lateness: bool = True,
         frame_clock: FrameClock | None = None,
         ended_at_of: Callable[[CallRecord], datetime | None] | None = None,
+        channel_prefix: str = "",
     ) -> None:
         self.ari = ari
         # When a call nobody drove ended (see :meth:`reconcile`): e.g. its recording's last write.
         self.ended_at_of = ended_at_of or (lambda record: None)
+        # Channel ids of this Asterisk start with its system name: records of another PBX sharing the
+        # database are never closed from here.
+        self.channel_prefix = channel_prefix
         self.frame_clock = frame_clock or FrameClock()  # one 20 ms tick paces every call's audio
         self.media_server = media_server
         self.call_log = call_log
@@ -313,6 +317,8 @@ class CallController:
         closed = 0
         for record in open_records:
             if record.channel_id in live or record.channel_id in self.calls:
+                continue
+            if not record.channel_id.startswith(self.channel_prefix):
                 continue
             try:
                 ended_at = self.ended_at_of(record)

@@ -283,6 +283,11 @@ def check_operator(op: OperatorEndpoint) -> OperatorEndpoint:
     return op
 
 
+def system_name(instance: str) -> str:
+    """Asterisk's ``systemname`` for an instance; every channel id (uniqueid) of it starts with this."""
+    return f"hotline-{instance}"
+
+
 def build_context(
     settings: Settings, layout: AsteriskLayout, operators: Sequence[OperatorEndpoint]
 ) -> dict[str, Any]:
@@ -324,6 +329,7 @@ def build_context(
     return {
         "pbx": pbx,
         "layout": layout,
+        "system_name": system_name(layout.instance),
         "loopback": LOOPBACK,
         "realm": REALM,
         "fallback_journal": f"{layout.log_dir}/{FALLBACK_JOURNAL}",

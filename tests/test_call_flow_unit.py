@@ -339,6 +339,14 @@ async def test_records_of_calls_that_ended_out_of_sight_are_closed() -> None:
     async def down() -> list[Channel]:
         raise AriError("connection refused", 0)
 
+    # another PBX sharing the database: its records are not this Asterisk's to close
+    calls.records["other-1.1"] = CallRecord("other-1.1", "0912345678", "1022", t0)
+    ctl.channel_prefix = "hotline-main-"
+    calls.records["hotline-main-8.8"] = CallRecord("hotline-main-8.8", "0912345678", "1022", t0)
+    assert await ctl.reconcile() == 1
+    assert calls.records["other-1.1"].ended_at is None
+    assert calls.records["hotline-main-8.8"].outcome is Outcome.FAILED
+
     ari.channels = down  # type: ignore[method-assign]
     assert await ctl.reconcile() == 0  # ARI unreachable: nothing is closed on a guess
     await ctl.shutdown()
