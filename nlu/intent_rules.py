@@ -38,7 +38,10 @@ _OPERATOR = _rx(
     r" (nhan vien|nguoi|ai) (nao )?(nghe may|truc) ",
     r" gap (ai do|truc tiep|nguoi) ",
 )
-_COMPLAINT = _rx(r" khieu nai ", r" to cao ", r" to giac ", r" khieu kien ", r" don thu ")
+_COMPLAINT = _rx(
+    r" khieu nai ", r" to cao ", r" to giac ", r" khieu kien ", r" don thu ",
+    r" (muon|se|di|lam don) thua ",  # southern "thưa" (sue), not "thưa anh"
+)  # fmt: skip
 _DOSSIER = _rx(
     r" (tra cuu|tra|kiem tra|xem|coi|check|do) .*ho so",
     r" ho so .*(den dau|toi dau|xong chua|co ket qua|ket qua chua|biet ket qua|tinh trang|tien do|khau nao"
@@ -211,6 +214,9 @@ _STRONG_PROCEDURE = _rx(
     r" can (nhung )?giay to gi ",
     r" nop (ho so )?(o|tai) (dau|cho nao) ",
     r" (can|phai) mang (theo )?(gi|nhung gi) ",
+    r" huong dan (toi |em |minh |chau )?(cach|thu tuc|lam) ",
+    r" gio lam viec ",
+    r" co lam viec .* khong ",
 )
 _STRONG_OPERATOR = _rx(r" (tong dai vien|dien thoai vien|tu van vien|dieu phoi vien|nguoi that) ")
 # A short turn that says no ("hổng phải", "không đúng đâu").

@@ -26,7 +26,6 @@ from rapidfuzz import fuzz
 from nlu.dialogue.ports import Interpretation
 from nlu.intent_rules import content_words, fold_text, rule_intent, strong_intent
 from nlu.normalize import CATEGORY_INTENTS, extract_entities, normalize_name
-from nlu.normalize.category import resolve_code
 from nlu.normalize.text import clean, has_vietnamese_signal, strip_diacritics
 
 log = logging.getLogger(__name__)
@@ -89,13 +88,6 @@ def not_understood(backend: str) -> Interpretation:
     return Interpretation(intent=NOT_UNDERSTOOD, confidence=0.0, entities={}, backend=backend)
 
 
-def _complaint_category(intent: str, entities: dict[str, str]) -> None:
-    """Complaints and denunciations go to the citizen-reception procedure whatever they are about."""
-    code = resolve_code("KNTC")
-    if intent == "complaint_denunciation" and code is not None:
-        entities["category"] = code
-
-
 def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, city: str) -> Interpretation:
     """Turn Rasa's parse answer into an Interpretation with normalised entity values."""
     if not has_vietnamese_signal(text):
@@ -116,7 +108,6 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
                 if name and not _is_ward_name(name, entities.get("ward")):
                     entities["name"] = name
                     break
-    _complaint_category(intent, entities)
     return Interpretation(intent=intent, confidence=confidence, entities=entities, backend="rasa")
 
 
@@ -160,9 +151,8 @@ class FallbackInterpreter:
         folded = fold_text(text)
         entities = extract_entities(text, when, self.city)
         intent, confidence = rule_intent(folded, entities)
-        if intent not in ("report", "inform", "complaint_denunciation"):
+        if intent not in CATEGORY_INTENTS:
             entities.pop("category", None)
-        _complaint_category(intent, entities)
         return Interpretation(intent=intent, confidence=confidence, entities=entities, backend="fallback")
 
 

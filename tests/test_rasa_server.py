@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 23, 10, 0)
 EVAL_FILE = Path(__file__).resolve().parents[1] / "nlu" / "data" / "eval" / "hotline_eval.jsonl"
 HANDWRITTEN = EVAL_FILE.with_name("handwritten_eval.jsonl")
 # Sets written independently of the training data, by other authors, in ASR and typed styles.
-INDEPENDENT = [EVAL_FILE.with_name("independent_a.jsonl"), EVAL_FILE.with_name("independent_b.jsonl")]
+INDEPENDENT = [EVAL_FILE.with_name(f"independent_{x}.jsonl") for x in "abc"]
 
 
 def test_token_is_generated_once_and_private(tmp_path: Path) -> None:

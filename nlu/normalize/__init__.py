@@ -60,8 +60,9 @@ def _id_shaped_run(folded: list[str]) -> str | None:
     return None
 
 
-# Intents whose utterances describe an incident; others (procedure questions...) get no category.
-CATEGORY_INTENTS = frozenset({"report", "inform", "complaint_denunciation"})
+# Intents whose utterances describe an incident; others get no category. A complaint or denunciation
+# (khiếu nại, tố cáo) is not a report: its intent says what it is, and it goes to citizen reception.
+CATEGORY_INTENTS = frozenset({"report", "inform"})
 
 
 def extract_entities(

@@ -254,7 +254,7 @@ def build(rng: random.Random) -> list[Row]:
     for text in OPERATOR:
         add(text, "request_operator", {}, nows[0])
     for text in COMPLAINT:
-        add(text, "complaint_denunciation", {"category": "KNTC"}, nows[0])
+        add(text, "complaint_denunciation", {}, nows[0])
     for intent, texts in (("affirm", AFFIRM), ("deny", DENY), ("greet", GREET), ("goodbye", GOODBYE)):
         for text in texts:
             add(text, intent, {}, nows[0])
