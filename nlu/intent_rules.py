@@ -49,6 +49,8 @@ _DOSSIER = _rx(
     r"|nhan duoc chua|lam xong|trang thai|chua thay|van chua|hen tra|bo sung"
     r"|dang xu ly|la sao|dang o dau)",
     r" ho so .* (tra cuu|tra|kiem tra) (theo|bang|giup|gium|dum|duoc) ",
+    r" ho so .* (bi )?qua han (khong|chua)( (vay|a|ha|nhi|em|chi|anh))* $",
+    r" ho so .* chua (co|nhan duoc) (thong bao|ket qua|tin tuc|phan hoi|tra loi) ",
     r" (ma so ho so|tinh trang ho so|tien do ho so) ",
 )
 # Asking about a dossier whose code was said (without "hồ sơ": "em có cái mã ... muốn xem tình hình").
@@ -133,11 +135,13 @@ _AFFIRM_CORE = frozenset(
 _AFFIRM_WORDS = _AFFIRM_CORE | frozenset(
     ("roi", "a", "vay", "the", "nhu", "xac", "nhan", "y", "day", "do", "nhe", "nha", "luon", "em", "chi",
      "anh", "ban", "tao", "gui", "di", "ha", "o", "um", "uh", "chinh", "thong", "tin", "ghi", "la", "nhen",
-     "ne", "nghen", "het", "chinh", "xac", "ca")
+     "ne", "nghen", "het", "chinh", "xac", "ca", "so", "dia", "giup", "gium", "minh", "cu", "lai", "ten",
+     "ma", "con")
 )  # fmt: skip
 _DENY = _rx(
     r"^ (da |thoi |o |u )?(khong|ko|hong|sai|nham|chua|dau co|khoi)( .*)? $",
-    r" (nghe nham|sai roi|khong phai|khong dung|chua dung|nham roi|sai thong tin) ",
+    r" (nghe nham|sai roi|khong phai|khong dung|chua dung|nham roi|sai thong tin|trat roi) ",
+    r"^ (da )?(lam gi co|dau co|co dau|trat)( .*)? $",
 )
 # Words that carry no report content; what is left after them and the slot values tells a report
 # ("cơn lốc làm tốc mái mấy nhà") from an answer ("tên em là ... em ở phường ...").
@@ -151,6 +155,8 @@ _ANSWER_WORDS = frozenset(
      "nhe", "voi", "do", "ay", "ne", "nhen", "tui", "ha", "hen", "o", "nghen", "bat", "dau")
 )  # fmt: skip
 _REPORT_CONTENT_MIN = 4
+_ADDRESS_START = _rx(r"^ (da |o |u )?(o|tai|nha (toi|em|minh|tui|chau) o) (so|ngo|ngach|hem|kiet|duong|pho) ")
+_ADDRESS_CONTENT_MAX = 2
 
 
 def rule_intent(folded: str, entities: dict[str, str]) -> tuple[str, float]:
@@ -165,6 +171,8 @@ def rule_intent(folded: str, entities: dict[str, str]) -> tuple[str, float]:
         return "complaint_denunciation", 0.8
     if _OPERATOR.search(folded):
         return "request_operator", 0.8
+    if _STRONG_PROCEDURE.search(folded) and not _REPORT_WORDS.search(folded):
+        return "procedure_question", 0.7
     if "dossier_code" in entities:
         if _DOSSIER.search(folded) or _DOSSIER_ASK.search(folded):
             return "dossier_lookup", 0.75
@@ -195,6 +203,8 @@ def rule_intent(folded: str, entities: dict[str, str]) -> tuple[str, float]:
         return "inform", 0.6
     if _PROCEDURE_NOUNS.search(folded):
         return "procedure_question", 0.5
+    if _ADDRESS_START.search(folded) and content_words(toks, entities) <= _ADDRESS_CONTENT_MAX:
+        return "inform", 0.5  # an address given as an answer: "ở số mười hai ngõ bốn lăm phố hào nam"
     if words >= 5:
         return "report", 0.4
     return "inform", 0.3

@@ -183,6 +183,17 @@ def test_cues_that_settle_the_intent_override_the_model(text: str, model_intent:
         ("ừ ghi như thế là được", "affirm"),
         ("tui ở phường cái răng nè em", "inform"),
         ("cà vẹt xe tui bị mất rồi giờ xin cấp lại thì làm sao em", "procedure_question"),
+        ("vâng đúng số đấy ạ", "affirm"),
+        ("đúng rồi chị gửi giúp em", "affirm"),
+        ("ờ đúng rồi đó con", "affirm"),
+        ("trật rồi", "deny"),
+        ("làm gì có", "deny"),
+        ("ở số mười hai ngõ bốn lăm phố hào nam", "inform"),
+        ("trung tâm phục vụ hành chính công có làm việc thứ bảy không", "procedure_question"),
+        ("hồ sơ hai sáu một một một tám không bảy ba sáu có bị quá hạn không vậy", "dossier_lookup"),
+        ("em ơi hồ sơ thường trú của em nộp tới giờ chưa có thông báo gì hết", "dossier_lookup"),
+        # a late dossier told as a grievance is a report, not a status question
+        ("tôi gọi báo nộp hồ sơ ở bộ phận một cửa quá hạn chưa trả kết quả", "report"),
     ],
 )
 def test_fallback_short_turns(text: str, intent: str) -> None:
