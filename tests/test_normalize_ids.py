@@ -143,6 +143,9 @@ DOSSIERS = [
     ("2609300012", "2609300012"),
     ("260930-0012", "2609300012"),
     ("gờ một bốn gạch hai năm một hai không một gạch không không không năm", "G14-251201-0005"),
+    # hesitations between the groups
+    ("ờ mã hai sáu ờ một một ờ mười lăm không không chín mươi chín á em coi giùm", "2611150099"),
+    ("hát hai sáu ờ gạch hai sáu không chín ba mươi ừm gạch không không mười hai", "H26-260930-0012"),
 ]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from nlu.normalize.numbers import chunks
+from nlu.normalize.numbers import chunks, hesitations_between_numbers
 from nlu.normalize.text import fold, tokens
 
 _LETTER_NAMES = {
@@ -53,6 +53,9 @@ def _spoken_to_keyed(text: str) -> str:
     """Letter names, numbers and separator words -> the keyed form; other words become spaces."""
     raw = tokens(text)
     folded = [fold(t) for t in raw]
+    skipped = hesitations_between_numbers(folded)  # "hai sáu ờ một một ờ mười lăm"
+    raw = [t for i, t in enumerate(raw) if i not in skipped]
+    folded = [t for i, t in enumerate(folded) if i not in skipped]
     out: list[str] = []
     parts = chunks(folded)
     i = 0

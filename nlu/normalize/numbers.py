@@ -14,6 +14,7 @@ with the colloquial short forms "một trăm hai" = 120 and "hai nghìn rưỡi"
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nlu.normalize.text import fold, tokens
@@ -279,17 +280,25 @@ _HESITATIONS = frozenset(
 )
 
 
-def bridge_hesitations(folded: list[str]) -> list[str]:
-    """Folded tokens without the hesitation words that stand between two number tokens, so a number
-    read in groups with "ờ" between them is one digit run."""
-    out: list[str] = []
+def hesitations_between_numbers(folded: Sequence[str]) -> set[int]:
+    """Positions of the hesitation words that stand between two number tokens."""
+    skipped: set[int] = set()
+    last_kept = ""
     n = len(folded)
     for i, tok in enumerate(folded):
-        if tok in _HESITATIONS and out and is_number_token(out[-1]):
+        if tok in _HESITATIONS and last_kept and is_number_token(last_kept):
             j = i + 1
             while j < n and folded[j] in _HESITATIONS:
                 j += 1
             if j < n and is_number_token(folded[j]):
+                skipped.add(i)
                 continue
-        out.append(tok)
-    return out
+        last_kept = tok
+    return skipped
+
+
+def bridge_hesitations(folded: list[str]) -> list[str]:
+    """Folded tokens without the hesitation words that stand between two number tokens, so a number
+    read in groups with "ờ" between them is one digit run."""
+    skipped = hesitations_between_numbers(folded)
+    return [tok for i, tok in enumerate(folded) if i not in skipped]
