@@ -284,12 +284,7 @@ class CallController:
                 except AriError as exc:
                     log.warning("could not hand the orphaned caller %s over: %s", channel.id, exc)
                     continue
-                try:
-                    await self.call_log.mark_outcome(channel.id, Outcome.TRANSFERRED)
-                except KeyError:
-                    pass  # the earlier run died before it wrote the record
-                except Exception as exc:
-                    log.error("could not note the handoff of %s on its call record: %s", channel.id, exc)
+                await self._note_handoff(channel.id, Outcome.TRANSFERRED)
         await self.reconcile(set(live))
 
     async def reconcile(self, live: set[str] | None = None) -> int:
@@ -431,8 +426,13 @@ class CallController:
             return
         if call.outcome is None:
             call.outcome = Outcome.TRANSFERRED
+        await self._note_handoff(channel_id, call.outcome)
+
+    async def _note_handoff(self, channel_id: str, outcome: Outcome) -> None:
+        """Set the outcome of a handed-over call on its record; a record not written yet (the caller
+        was handed over before the setup wrote it, or by an earlier run that died first) is skipped."""
         try:
-            await self.call_log.mark_outcome(channel_id, call.outcome)
+            await self.call_log.mark_outcome(channel_id, outcome)
         except KeyError:
             pass
         except Exception as exc:

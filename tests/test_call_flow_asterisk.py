@@ -23,10 +23,31 @@ from tests.asterisk import AsteriskInstance, free_port
 from tests.live_app import LiveApp, app_settings, place_call, settings_env, wav_rms_windows
 from tests.rtp_pcap import RtpStream, speech_alaw
 from ticketing.calls import Outcome
+from ticketing.settings import Settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 
 SIPP_DIR = Path(__file__).parent / "data" / "sipp"
+
+
+async def start_app_process(settings: Settings) -> asyncio.subprocess.Process:
+    """``hotline app run`` as its own process (so that it can be SIGKILLed), stderr piped."""
+    env = {**os.environ, **settings_env(settings)}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import cli; cli.main()", "app", "run",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def wait_app_ready(proc: asyncio.subprocess.Process) -> None:
+    """Until the process logs "ready" (the AI operator may log first: no speech model), then the
+    moment the supervisor takes to register the app."""
+    assert proc.stderr is not None
+    lines: list[bytes] = []
+    while not any(b"ready" in x for x in lines):
+        lines.append(await asyncio.wait_for(proc.stderr.readline(), 60))
+        assert lines[-1], b"".join(lines)
+    await asyncio.sleep(1.0)  # the supervisor registers the app right after "ready"
 
 
 @pytest.fixture
@@ -212,22 +233,13 @@ async def test_app_killed_mid_call_restarted_app_sends_caller_to_the_queue(
     """SIGKILL (no clean handoff): the caller stays in Stasis until the restarted app (``hotline up``
     restarts crashed services) finds the orphan at registration and sends it to the operators."""
     settings = app_settings(asterisk, tmp_path / "app")
-    env = {**os.environ, **settings_env(settings)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import cli; cli.main()", "app", "run",
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await start_app_process(settings)
     user, secret = asterisk.ami_auth
     ami = AmiMonitor("127.0.0.1", asterisk.ami_port, user, secret)
     await ami.connect()
     call = None
     try:
-        assert proc.stderr is not None
-        lines: list[bytes] = []
-        while not any(b"ready" in x for x in lines):  # the AI operator may log first (no speech model)
-            lines.append(await asyncio.wait_for(proc.stderr.readline(), 60))
-            assert lines[-1], b"".join(lines)
-        await asyncio.sleep(1.0)  # the supervisor registers the app right after "ready"
+        await wait_app_ready(proc)
         call = asyncio.create_task(place_call(asterisk, tmp_path / "sipp", RtpStream().silence(14.0)))
         probe = LiveApp(settings)
         await probe.wait_for(lambda: bool(probe.records()), 20, "the call record of the first app")
@@ -273,18 +285,9 @@ async def test_caller_hangs_up_while_the_app_is_dead_record_closed_at_the_record
     """The app is SIGKILLed mid-call and the caller hangs up before it is back: the restarted app
     closes the record as failed, at the time the recording stopped (not at the restart)."""
     settings = app_settings(asterisk, tmp_path / "app")
-    env = {**os.environ, **settings_env(settings)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import cli; cli.main()", "app", "run",
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    proc = await start_app_process(settings)
     try:
-        assert proc.stderr is not None
-        lines: list[bytes] = []
-        while not any(b"ready" in x for x in lines):
-            lines.append(await asyncio.wait_for(proc.stderr.readline(), 60))
-            assert lines[-1], b"".join(lines)
-        await asyncio.sleep(1.0)  # the supervisor registers the app right after "ready"
+        await wait_app_ready(proc)
         call = asyncio.create_task(place_call(asterisk, tmp_path / "sipp", RtpStream().silence(5.0)))
         probe = LiveApp(settings)
         await probe.wait_for(lambda: bool(probe.records()), 20, "the call record of the first app")
