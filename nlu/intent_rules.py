@@ -191,7 +191,7 @@ def rule_intent(folded: str, entities: dict[str, str]) -> tuple[str, float]:
         return "goodbye", 0.75
     if words <= 12 and set(toks) <= _GREET_WORDS and set(toks) & _GREET_CORE:
         return "greet", 0.8
-    if words <= 8 and set(toks) <= _AFFIRM_WORDS and set(toks) & _AFFIRM_CORE:
+    if _only_yes_words(toks, 8):
         return "affirm", 0.75
     if words <= 8 and _DENY.search(folded) and not slot_values:
         return "deny", 0.7
@@ -240,7 +240,6 @@ _RULE_OVER_MODEL: dict[str, frozenset[str]] = {  # cue -> the model's intents it
     "deny": frozenset(("affirm", "inform")),
     "affirm": frozenset(("deny", "inform")),
 }
-_NEGATION_WORDS = frozenset(("khong", "hong", "ko", "chua", "sai", "nham", "khoi"))
 
 
 def strong_intent(folded: str, entities: dict[str, str], model_intent: str) -> str | None:
@@ -266,22 +265,17 @@ def strong_intent(folded: str, entities: dict[str, str], model_intent: str) -> s
         cue = "request_operator"
     elif _STRONG_DENY.search(folded):
         cue = "deny"
-    elif _plain_yes(folded.split()):
+    elif _only_yes_words(folded.split(), 6):
         cue = "affirm"
     if cue is None or cue == model_intent or model_intent not in _RULE_OVER_MODEL[cue]:
         return None
     return cue
 
 
-def _plain_yes(toks: list[str]) -> bool:
-    """A short turn of yes-words only, with no word of negation: "đúng thông tin rồi", "vâng ạ"."""
+def _only_yes_words(toks: list[str], max_words: int) -> bool:
+    """A short turn of yes-words only ("đúng thông tin rồi", "vâng ạ"); no word of negation is one."""
     words = set(toks)
-    return (
-        0 < len(toks) <= 6
-        and words <= _AFFIRM_WORDS
-        and bool(words & _AFFIRM_CORE)
-        and not words & _NEGATION_WORDS
-    )
+    return len(toks) <= max_words and words <= _AFFIRM_WORDS and bool(words & _AFFIRM_CORE)
 
 
 def content_words(toks: list[str], entities: dict[str, str]) -> int:

@@ -94,12 +94,13 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
         return not_understood("rasa")
     intent, confidence = _rasa_intent(body)
     entities = extract_entities(text, now, city, intent=intent)
-    override = strong_intent(fold_text(text), entities, intent)
+    folded = fold_text(text)
+    override = strong_intent(folded, entities, intent)
     if override is not None:
         intent, confidence = override, max(confidence, 0.7)
         if intent not in CATEGORY_INTENTS:
             entities.pop("category", None)
-    if intent != "inform" and _only_slot_values(text, entities):
+    if intent != "inform" and _only_slot_values(folded, entities):
         intent, confidence = "inform", max(confidence, 0.6)  # a bare answer: "bên kiến an", "đồ sơn"
     if "name" not in entities:
         for ent in body.get("entities") or []:
@@ -111,10 +112,11 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
     return Interpretation(intent=intent, confidence=confidence, entities=entities, backend="rasa")
 
 
-def _only_slot_values(text: str, entities: dict[str, str]) -> bool:
-    """The turn is slot values and answer words only (an answer to a slot question), nothing else."""
+def _only_slot_values(folded: str, entities: dict[str, str]) -> bool:
+    """The turn (folded, see :func:`fold_text`) is slot values and answer words only (an answer to a
+    slot question), nothing else."""
     slots = {k for k in entities if k not in ("category", "urgent")}
-    return bool(slots) and "urgent" not in entities and content_words(fold_text(text).split(), entities) == 0
+    return bool(slots) and "urgent" not in entities and content_words(folded.split(), entities) == 0
 
 
 def _is_ward_name(name: str, ward: str | None) -> bool:
