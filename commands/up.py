@@ -287,6 +287,8 @@ def supervise(settings: Settings, procs: dict[str, subprocess.Popen[bytes]]) -> 
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=1)
         stop_services(settings)
+        if stop_nlu(settings):  # as `hotline down` does: no Rasa server (nor its root mounts) left
+            click.echo("nlu: stopped")
         stop_pbx(settings)
         up_pid.unlink(missing_ok=True)
         for sig, handler in previous.items():

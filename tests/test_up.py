@@ -108,6 +108,7 @@ def test_foreground_up_stops_everything_on_sigterm(fresh: dict[str, str]) -> Non
     proc = subprocess.Popen(
         [HOTLINE, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=data_dir
     )
+    nlu: subprocess.Popen[bytes] | None = None
     try:
         deadline = time.monotonic() + 120
         while (
@@ -116,13 +117,22 @@ def test_foreground_up_stops_everything_on_sigterm(fresh: dict[str, str]) -> Non
             time.sleep(0.2)
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
         assert status(env)["running"] is True
+        # an NLU server recorded as running (a stand-in process group: the real server's stop and its
+        # root mounts are covered in test_rasa_root_mounts.py)
+        nlu = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+        (data_dir / "run" / "rasa.pid").write_text(f"{nlu.pid}\n", encoding="utf-8")
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=120)
+        nlu.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+        if nlu is not None and nlu.poll() is None:
+            nlu.kill()
     assert proc.returncode == 0, out
     assert "hotline stopped" in out
+    assert "nlu: stopped" in out  # stopped with the rest, as `hotline down` does
+    assert not (data_dir / "run" / "rasa.pid").exists()
     assert status(env)["running"] is False
     assert not (data_dir / "run" / "up.pid").exists()
 
