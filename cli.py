@@ -13,7 +13,7 @@ import click
 
 from commands import COMMAND_GROUPS
 from commands.errors import UserError
-from ticketing.private_files import set_private_umask
+from config.private_files import set_private_umask
 
 
 class HotlineGroup(click.Group):

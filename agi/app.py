@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from agi.dossiers import CsvDossierDirectory
 from agi.server import FastAgiServer, PromptStore
+from config.settings import Settings, SettingsError
 from pbx.install import layout
 from pbx.prompts import CITY_NAMES, PromptLibrary
-from ticketing.settings import Settings, SettingsError
 
 DEFAULT_PORT = 4573
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})

@@ -11,9 +11,9 @@ import ticketing.db.models
 import ticketing.db.operators
 import ticketing.db.outbox  # noqa: F401
 from alembic import context
+from config.settings import get_settings
 from ticketing.db.base import Base
 from ticketing.db.engine import is_sqlite, make_engine
-from ticketing.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata

@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from config.settings import get_settings
 from nlu.asr.models import resolve_model_path
 from nlu.asr.recognizer import StreamingRecognizer, load_model
 from nlu.asr.vad import Endpointer
-from ticketing.settings import get_settings
 
 FRAME = 320
 RESULTS = Path(__file__).parent / "results"

@@ -44,6 +44,7 @@ from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from config.settings import get_settings
 from nlu.asr.models import resolve_model_path
 from nlu.asr.recognizer import Final, SpeechStarted, StreamingRecognizer, load_model
 from nlu.asr.vad import Boundary, Endpointer
@@ -56,7 +57,6 @@ from tests.asterisk import AsteriskInstance, make_instance
 from tests.live_app import app_settings
 from tests.sipcaller import CallerScript, CallResult, place_call_async
 from tests.transcript_seam import recognizer_factory as seam_factory
-from ticketing.settings import get_settings
 
 RESULTS = Path(__file__).parent / "results"
 Mode = Literal["vad", "free", "grammar"]

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's packages, not bench/*.py
 
-from ticketing import reference
+import reference
 from ticketing.domain import workflow
 from ticketing.domain.duplicates import find_candidates, similarity
 from ticketing.domain.model import Caller, Channel, Kind, Place, Priority

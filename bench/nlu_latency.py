@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from config.settings import get_settings
 from nlu.evaluation import parse_lines
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter
 from nlu.rasa_env import load_env
 from nlu.rasa_server import ensure_token, is_ready, serve
-from ticketing.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_FILE = ROOT / "nlu" / "data" / "eval" / "hotline_eval.jsonl"

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ticketing import reference
+import reference
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine
 from ticketing.domain.model import Status

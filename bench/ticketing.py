@@ -30,13 +30,13 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from config.settings import Settings
 from ticketing import calendar_config, reference
 from ticketing.attachments import FileAttachmentStore
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.db.repositories import SqlUnitOfWork
 from ticketing.service import AdminService, TicketService
-from ticketing.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ticketing.json"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

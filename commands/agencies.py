@@ -8,8 +8,8 @@ import json
 import click
 
 from commands.db import actor_option, admin_service, settings, user_errors
+from reference import CITIES
 from ticketing.ports import AGENCY_KINDS, AgencyRecord
-from ticketing.reference import CITIES
 
 
 @click.group("agencies")

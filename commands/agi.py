@@ -7,7 +7,7 @@ import asyncio
 import click
 
 from commands.errors import UserError
-from ticketing.settings import SettingsError, get_settings
+from config.settings import SettingsError, get_settings
 
 
 def _ready(port: int) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from commands.errors import UserError
-from ticketing.settings import SettingsError, get_settings
+from config.settings import SettingsError, get_settings
 
 if TYPE_CHECKING:
     from pbx.app import HotlineApp

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 import click
 
 from commands.errors import UserError
+from config.settings import SettingsError
 from ticketing.calendar_config import CITIES, CalendarConfigError, calendar_for, day_entries
 from ticketing.domain.calendar import WorkingCalendar, deadline, working_days, working_hours
-from ticketing.settings import SettingsError
 
 city_option = click.option(
     "--city",

@@ -15,6 +15,7 @@ from commands.chat import (
     print_actions,
 )
 from commands.errors import UserError
+from config.settings import get_settings
 from nlu.asr.audio import AudioError, frames, load_slin8k
 from nlu.asr.models import resolve_model_path
 from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
@@ -23,7 +24,6 @@ from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.runner import Runner
 from nlu.knowledge import default_index
 from nlu.simulate import simulate
-from ticketing.settings import get_settings
 
 
 @click.group("call")

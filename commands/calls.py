@@ -10,12 +10,12 @@ from typing import Any
 import click
 
 from commands.errors import UserError
+from config.settings import Settings, SettingsError, get_settings
+from pbx.fallback_calls import JOURNAL_NAME, import_journal
 from pbx.install import InstallError, layout
 from ticketing.calls import CallLog, CallRecord, CallRepository
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
-from ticketing.fallback_calls import JOURNAL_NAME, import_journal
-from ticketing.settings import Settings, SettingsError, get_settings
 
 
 def _settings() -> Settings:
@@ -46,7 +46,7 @@ def _call_log(settings: Settings) -> CallLog:
 
 def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
     """Fold the PBX's journal of calls the app never saw into the call log (see
-    :mod:`ticketing.fallback_calls`); 0 when there is no Asterisk layout or journal yet."""
+    :mod:`pbx.fallback_calls`); 0 when there is no Asterisk layout or journal yet."""
     try:
         lay = layout(settings)
     except InstallError:

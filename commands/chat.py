@@ -18,6 +18,7 @@ from typing import Any, cast
 import click
 
 from commands.errors import UserError
+from config.settings import Settings, get_settings
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
@@ -25,7 +26,6 @@ from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpreter
 from nlu.dialogue.runner import Runner
 from nlu.knowledge import default_index
-from ticketing.settings import Settings, get_settings
 
 
 def parse_line(line: str) -> ev.Event:

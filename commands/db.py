@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from commands.errors import UserError
+from config.settings import Settings, SettingsError, get_settings
 from ticketing.attachments import AttachmentError, FileAttachmentStore
 from ticketing.domain.errors import DomainError
 from ticketing.domain.sla import SlaError
 from ticketing.ports import SystemClock
 from ticketing.service import AdminService, TicketService
-from ticketing.settings import Settings, SettingsError, get_settings
 
 actor_option = click.option(
     "--actor",

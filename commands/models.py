@@ -6,10 +6,10 @@ import click
 from click._termui_impl import ProgressBar
 
 from commands.errors import UserError
+from config.settings import get_settings
 from nlu.asr.catalog import CATALOG
 from nlu.asr.download import DownloadError
 from nlu.asr.models import fetch_model, installed_models, resolve_model_path
-from ticketing.settings import get_settings
 
 
 @click.group(name="models")

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from commands.errors import UserError
+from config.settings import Settings, SettingsError, get_settings
 from nlu.evaluation import EvalDataError, Prediction, parse_lines, score
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter, RasaUnavailable
 from nlu.rasa_env import RasaEnvError, load_env
 from nlu.rasa_env import setup as setup_env
-from ticketing.settings import Settings, SettingsError, get_settings
 
 
 def _settings() -> Settings:

@@ -18,8 +18,8 @@ import click
 
 from commands.db import settings, ticket_service, user_errors
 from commands.errors import UserError
+from config.settings import SettingsError, require_secret
 from pbx.ami import AmiError, AmiEvent, AmiMonitor
-from ticketing.settings import SettingsError, require_secret
 
 _SCREEN_EVENTS = ("AgentConnect", "QueueCallerJoin")
 

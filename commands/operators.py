@@ -12,11 +12,11 @@ import click
 
 from commands.errors import UserError
 from commands.pbx import db_session, load_settings, render_current
-from pbx.operators import OperatorError, new_endpoint, validate_name
+from config.settings import Settings
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import rendered_dir
 from ticketing.db.operators import OperatorExists, OperatorRepository
-from ticketing.settings import Settings
+from ticketing.operators import OperatorError, new_endpoint, validate_name
 
 
 def _apply(settings: Settings) -> None:

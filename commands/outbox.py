@@ -13,11 +13,11 @@ from sqlalchemy.orm import sessionmaker
 from commands.db import require_database, settings, user_errors
 from commands.errors import UserError
 from commands.tickets import mask
+from config.settings import Settings
 from ticketing.notifications.adapters import FileSender, HttpSmsSender, Sender, SmtpSender
 from ticketing.notifications.outbox import Dispatcher, OutboxEntry
 from ticketing.notifications.policy import OutboxStatus, RetryPolicy
 from ticketing.ports import SystemClock
-from ticketing.settings import Settings
 
 
 def senders(s: Settings) -> dict[str, Sender]:

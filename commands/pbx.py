@@ -18,13 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from commands.errors import UserError
+from config.settings import Settings, SettingsError, get_settings, require_secret, secrets_file_path
 from pbx.install import AsteriskLayout, InstallError, install, is_installed, layout
-from pbx.operators import OperatorEndpoint
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import LOOPBACK, RenderError, render_to_disk, rendered_dir
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.db.operators import OperatorRepository
-from ticketing.settings import Settings, SettingsError, get_settings, require_secret, secrets_file_path
+from ticketing.operators import OperatorEndpoint
 
 SECRET_BYTES = 24
 

@@ -93,7 +93,7 @@ def _run(period: Period, fmt: str, out: Path | None, agency: str, category: str,
 
 def _check_filters(filters: Any) -> None:
     """A mistyped agency or category is an error, not an empty report."""
-    from ticketing import reference
+    import reference
 
     if filters.category and filters.category not in reference.categories():
         raise UserError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from commands.db import actor_option, admin_service, user_errors
-from ticketing.reference import CITIES
+from reference import CITIES
 
 city_option = click.option(
     "--city", type=click.Choice(CITIES), default=None, help="City (default: the configured city)."

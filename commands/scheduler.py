@@ -18,12 +18,12 @@ from sqlalchemy.orm import sessionmaker
 
 from commands.db import require_database, settings, user_errors
 from commands.errors import UserError
+from config.settings import Settings
 from ticketing.notifications.outbox import Dispatcher
 from ticketing.notifications.policy import RetryPolicy
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock
 from ticketing.scheduler import SWEEP_LEASE, Scheduler, TickReport
-from ticketing.settings import Settings
 
 CITIES = ("hanoi", "haiphong", "cantho")
 

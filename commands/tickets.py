@@ -18,10 +18,10 @@ import click
 
 from commands.db import actor_option, ticket_service, user_errors
 from commands.errors import UserError
+from reference import CITIES
 from ticketing.domain import tracking
 from ticketing.domain.model import AttachmentKind, Rating, Status, Ticket
 from ticketing.ports import TicketQuery
-from ticketing.reference import CITIES
 
 HIDDEN = "(ẩn danh / confidential)"
 _STATUS_NAMES = {s.name.lower(): s for s in Status}

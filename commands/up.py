@@ -25,9 +25,9 @@ import click
 
 from commands.errors import UserError
 from commands.pbx import load_settings, run_dir, start_pbx, stop_pbx, write_secrets
+from config.private_files import open_private_binary, private_dir
+from config.settings import Settings
 from pbx.install import InstallError, install
-from ticketing.private_files import open_private_binary, private_dir
-from ticketing.settings import Settings
 
 STOP_TIMEOUT_S = 15.0
 APP_READY_TIMEOUT_S = 60.0  # the app loads the speech model before it registers with ARI

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from config.private_files import open_private_text
 from nlu.rasa_env import RasaEnv, RasaEnvError, release_runtime_fs
-from ticketing.private_files import open_private_text
 
 PROJECT_DIR = Path(__file__).resolve().parent / "rasa_project"
 PROJECT_FILES = ("config.yml", "domain.yml", "data")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from config.settings import Settings, require_secret
 from pbx.ai_operator.handler import DialogueCallHandler, RecognizerFactory
 from pbx.ai_operator.wiring import CallWiring
 from pbx.ai_operator.wiring import build as build_call_wiring
@@ -31,7 +32,6 @@ from pbx.render import system_name
 from ticketing.calls import AsyncCallLog, CallLog, CallRecord
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
-from ticketing.settings import Settings, require_secret
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Literal
 
 import httpx
 
-from ticketing.settings import Settings
+from config.settings import Settings
 
 MIN_VERSION = 20
 MARKER = ".hotline-installed"

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.private_files import open_private_binary
+from pbx.fallback_calls import JOURNAL_NAME as FALLBACK_JOURNAL
 from pbx.install import AsteriskLayout, mounts_under
-from ticketing.fallback_calls import JOURNAL_NAME as FALLBACK_JOURNAL
-from ticketing.private_files import open_private_binary
 
 Progress = Callable[[str], None]
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")

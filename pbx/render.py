@@ -19,10 +19,10 @@ from typing import Any
 
 import jinja2
 
+from config.settings import Settings, SettingsError, TrunkSettings, require_secret
+from pbx.fallback_calls import JOURNAL_NAME as FALLBACK_JOURNAL
 from pbx.install import AsteriskLayout
-from pbx.operators import REALM, OperatorEndpoint, OperatorError, validate_display_name, validate_name
-from ticketing.fallback_calls import JOURNAL_NAME as FALLBACK_JOURNAL
-from ticketing.settings import Settings, SettingsError, TrunkSettings, require_secret
+from ticketing.operators import REALM, OperatorEndpoint, OperatorError, validate_display_name, validate_name
 
 LOOPBACK = "127.0.0.1"
 QUEUE_TIMEOUT_S = 900

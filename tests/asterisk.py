@@ -30,11 +30,11 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import PbxSettings, Settings
 from pbx.install import AsteriskLayout, InstallError, install
-from pbx.operators import OperatorEndpoint, new_endpoint
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import render_to_disk, rendered_dir
-from ticketing.settings import PbxSettings, Settings
+from ticketing.operators import OperatorEndpoint, new_endpoint
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE_ROOT = Path(os.environ.get("HOTLINE_TEST_ASTERISK_ROOT", REPO / "var" / "asterisk-root"))

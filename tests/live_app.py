@@ -9,6 +9,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from config.settings import Settings
 from pbx.app import HotlineApp
 from pbx.controller import CallHandler
 from pbx.greeter import OperatorOfferHandler
@@ -18,7 +19,6 @@ from ticketing.calls import CallLog, CallRecord
 from ticketing.db import migrate
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
-from ticketing.settings import Settings
 
 SCENARIO = Path(__file__).parent / "data" / "sipp" / "uac_stream.xml"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import get_settings
 from nlu.rasa_env import RasaEnv, setup
 from nlu.rasa_server import ensure_token, serve, stop, train
-from ticketing.settings import get_settings
 
 
 def free_port() -> int:

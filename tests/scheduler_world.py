@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import Settings
 from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.db.engine import make_engine, make_session_factory
@@ -23,7 +24,6 @@ from ticketing.db.outbox import OutboxRow, SqlOutboxRepository
 from ticketing.db.repositories import SqlUnitOfWork
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.service import AdminService, TicketService
-from ticketing.settings import Settings
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LEADER = Contact("Văn phòng UBND thành phố", "0243000111", "lanhdao@example.gov.vn")

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import reference
+from config.settings import get_settings
 from tests.test_cli_tickets import REPORT, Hotline
-from ticketing import reference
-from ticketing.settings import get_settings
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -149,7 +149,7 @@ def test_http_error_is_one_line(server: Server, tmp_path: Path) -> None:
 
 def test_cli_fetch_and_list(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from cli import main
-    from ticketing.settings import get_settings
+    from config.settings import get_settings
 
     data = make_zip()
     server.files[f"/{DIRNAME}.zip"] = data

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from config.settings import Settings, get_settings
 from ticketing.calendar_config import CalendarConfigError, calendar_for, day_entries, parse_days
-from ticketing.settings import Settings, get_settings
 
 
 @pytest.fixture(autouse=True)

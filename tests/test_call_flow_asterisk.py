@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from pbx.ami import AmiMonitor
 from pbx.media import FRAME_BYTES
 from tests.asterisk import AsteriskInstance, free_port
 from tests.live_app import LiveApp, app_settings, place_call, settings_env, wav_rms_windows
 from tests.rtp_pcap import RtpStream, speech_alaw
 from ticketing.calls import Outcome
-from ticketing.settings import Settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 

@@ -67,7 +67,7 @@ def test_unintelligible_caller_reaches_an_operator_with_the_draft(tmp_path: Path
 def test_missing_model_and_bad_audio_are_one_line_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ticketing.settings import get_settings
+    from config.settings import get_settings
 
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from config.settings import get_settings
 from ticketing.calls import CallLog, Outcome
 from ticketing.db import migrate
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
-from ticketing.settings import get_settings
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from cli import main
 from commands.chat import parse_line
+from config.settings import get_settings
 from nlu.dialogue import events as ev
 from ticketing.domain import tracking
-from ticketing.settings import get_settings
 
 REPORT_LINES = [
     "tôi muốn phản ánh rác thải đổ trộm ở đầu ngõ 12 phố hàng bông",

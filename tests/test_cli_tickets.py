@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import main
-from ticketing.settings import get_settings
+from config.settings import get_settings
 
 REPORT = {
     "channel": "phone",

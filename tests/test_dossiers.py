@@ -58,7 +58,7 @@ def test_bad_tables_are_refused(text: str) -> None:
 
 
 def test_cli_import_and_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ticketing.settings import get_settings
+    from config.settings import get_settings
 
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HOTLINE_CONFIG", str(tmp_path / "none.toml"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pbx.fallback_calls import import_journal, parse_line
 from ticketing.calls import CallLog, Outcome
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
-from ticketing.fallback_calls import import_journal, parse_line
 
 T0 = 1796344728  # 2026-12-04 07:38:48 in Hanoi
 REC = "/var/spool/asterisk-main/monitor/hotline/2026/12/04/c1.wav"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("ticketing", "commands", "nlu", "pbx", "agi")
+PACKAGES = ("config", "reference", "ticketing", "commands", "nlu", "pbx", "agi", "wiring", "web")
 
 
 def _modules() -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main as cli
+from config.settings import Settings
 from nlu.dialogue.actions import SendProcedureSms
 from nlu.dialogue.draft import Draft
 from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
@@ -23,7 +24,6 @@ from ticketing.domain.model import AttachmentKind, Status
 from ticketing.dossiers import DossierTable
 from ticketing.journal import JournalEntry, MessageJournal, TicketJournal, journal_path, messages_path
 from ticketing.ports import SystemClock
-from ticketing.settings import Settings
 
 DATA = {"category": "VSMT", "content": "Rác thải đầu ngõ", "caller": {"phone": "0912345678"}}
 
@@ -146,7 +146,7 @@ def test_cli_journal_list_and_replay(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("HOTLINE_DATABASE__URL", url)
     monkeypatch.setenv("HOTLINE_CONFIG", str(tmp_path / "none.toml"))
-    from ticketing.settings import get_settings
+    from config.settings import get_settings
 
     get_settings.cache_clear()
     try:

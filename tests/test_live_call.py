@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from config.settings import Settings
 from nlu.dialogue.slots import digits_vi
 from pbx.ai_operator.handler import DialogueCallHandler
 from pbx.app import HotlineApp
@@ -31,7 +32,6 @@ from ticketing.db import migrate
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.domain.model import AttachmentKind, Status
-from ticketing.settings import Settings
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 
 from cli import main as cli
 from commands.operator_screen import render_screen
+from config.settings import Settings, get_settings
 from pbx.ai_operator.wiring import ticket_service
 from pbx.ami import AmiEvent
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine
 from ticketing.domain.model import Status
-from ticketing.settings import Settings, get_settings
 
 
 def test_finish_a_draft_from_the_operator_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cli import main
 from nlu.evaluation import EvalDataError, Example, Prediction, canonical_pairs, parse_lines, score
 from nlu.interpreter import INTENTS, SLOT_KEYS
-from ticketing.reference import categories
+from reference import categories
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_FILE = ROOT / "nlu" / "data" / "eval" / "hotline_eval.jsonl"

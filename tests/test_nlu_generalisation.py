@@ -21,7 +21,7 @@ from nlu.normalize.category import classify_category
 from nlu.normalize.phone import is_valid_vn_number
 from nlu.normalize.text import has_vietnamese_signal
 from nlu.normalize.urgency import detect_urgency
-from ticketing.reference import CITIES, categories, units
+from reference import CITIES, categories, units
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDWRITTEN = ROOT / "nlu" / "data" / "eval" / "handwritten_eval.jsonl"

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlu.normalize import find_ward
-from ticketing.reference import CITIES, units
+from reference import CITIES, units
 
 WARDS = [
     ("phường hoàn kiếm", "hanoi", "Phường Hoàn Kiếm"),

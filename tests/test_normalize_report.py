@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nlu.normalize import classify_category, detect_urgency, extract_entities
 from nlu.normalize.category import lexicon, resolve_code
-from ticketing.reference import categories
+from reference import categories
 
 NOW = datetime(2026, 11, 22, 22, 5, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 

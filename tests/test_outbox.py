@@ -130,8 +130,8 @@ def test_two_workers_never_claim_the_same_message(repo: SqlOutboxRepository) -> 
 
 def test_cli_lists_and_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from cli import main
+    from config.settings import get_settings
     from ticketing.db import migrate
-    from ticketing.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'h.db'}"
     migrate.upgrade(url)

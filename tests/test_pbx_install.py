@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import PbxSettings, Settings
 from pbx import install as inst
 from pbx.install import AsteriskLayout, InstallError, apt_mirror, check_archive, parse_version
 from pbx.render import OPTIONAL_MODULES, REQUIRED_MODULES, missing_modules
 from tests.asterisk import CACHE_ROOT, ensure_root
-from ticketing.settings import PbxSettings, Settings
 
 
 def test_parse_version() -> None:

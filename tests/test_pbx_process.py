@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from pbx.operators import new_endpoint
+from pbx.fallback_calls import JOURNAL_NAME, import_journal
 from pbx.process import PbxError, parse_endpoints
 from pbx.render import REQUIRED_MODULES
 from tests.asterisk import AsteriskInstance, sipp_call
@@ -24,7 +24,7 @@ from ticketing.calls import Outcome
 from ticketing.db import migrate
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
-from ticketing.fallback_calls import JOURNAL_NAME, import_journal
+from ticketing.operators import new_endpoint
 
 pytestmark = pytest.mark.asterisk
 

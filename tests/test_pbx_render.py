@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import PbxSettings, Settings, TrunkSettings
 from pbx.install import AsteriskLayout
-from pbx.operators import OperatorEndpoint, OperatorError, new_endpoint, password_md5, validate_display_name
 from pbx.render import (
     OPTIONAL_MODULES,
     REQUIRED_MODULES,
@@ -19,7 +19,13 @@ from pbx.render import (
     rendered_dir,
     template_names,
 )
-from ticketing.settings import PbxSettings, Settings, TrunkSettings
+from ticketing.operators import (
+    OperatorEndpoint,
+    OperatorError,
+    new_endpoint,
+    password_md5,
+    validate_display_name,
+)
 
 GOOD_SECRET = "Zq8vN2-kLw5xR7tY"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketing import reference
+import reference
 
 HANOI_DEPARTMENTS = {
     "VP-UBND",
@@ -89,7 +89,7 @@ def test_unknown_city_is_refused() -> None:
 def test_data_files_cite_their_sources() -> None:
     from importlib import resources
 
-    root = resources.files("ticketing.data")
+    root = resources.files("reference.data")
     for name in (
         "agencies/hanoi.csv",
         "agencies/haiphong.csv",

@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from PIL import Image, ImageStat
 
 from cli import main as cli
+from config.settings import get_settings
 from tests.scheduler_world import world
 from tests.test_reports import at, seed_february
-from ticketing.settings import get_settings
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketing import reference
+import reference
 from ticketing.domain.errors import ValidationError
 from ticketing.domain.routing import ANY, RoutingRule, explain, route, validate_rule
 

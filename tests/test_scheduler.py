@@ -15,15 +15,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli import main as cli
+from config.settings import get_settings
+from pbx.fallback_calls import import_journal
 from tests.scheduler_world import VN, MovableClock, World, set_contacts, world
 from ticketing.calls import Outcome
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.leases import SqlLeases
-from ticketing.fallback_calls import import_journal
 from ticketing.notifications.adapters import FileSender
 from ticketing.notifications.outbox import Dispatcher
 from ticketing.scheduler import SWEEP_LEASE, Scheduler
-from ticketing.settings import get_settings
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=VN)
 TTL = timedelta(minutes=5)

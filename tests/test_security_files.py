@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from config.private_files import create_private, open_private_binary, private_dir
 from ticketing.attachments import FileAttachmentStore
 from ticketing.notifications.adapters import FileSender, OutgoingMessage
-from ticketing.private_files import create_private, open_private_binary, private_dir
 
 HOTLINE = Path(sys.executable).with_name("hotline")
 PHONE = "0987654321"

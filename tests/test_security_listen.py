@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from agi.app import listen_address
+from config.settings import PbxSettings, Settings, SettingsError
 from nlu.rasa_server import RasaServerError, loopback_address
 from tests.asterisk import free_port
 from tests.test_up import fresh, hotline  # noqa: F401  (fixture)
-from ticketing.settings import PbxSettings, Settings, SettingsError
 
 LISTEN = "0A"  # TCP state in /proc/net/tcp
 

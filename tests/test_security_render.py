@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import PbxSettings, Settings, SettingsError, TrunkSettings
 from pbx.install import AsteriskLayout
-from pbx.operators import OperatorEndpoint, new_endpoint
 from pbx.render import RenderError, environment, render_all
-from ticketing.settings import PbxSettings, Settings, SettingsError, TrunkSettings
+from ticketing.operators import OperatorEndpoint, new_endpoint
 
 GOOD_SECRET = "Zq8vN2-kLw5xR7tY"
 INJECTION = "x\n[evil]\ntype=endpoint"

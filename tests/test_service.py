@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.settings import Settings
 from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.db.engine import make_engine, make_session_factory
@@ -21,7 +22,6 @@ from ticketing.domain.model import AttachmentKind, Priority, Rating, Status
 from ticketing.domain.sla import SlaError
 from ticketing.ports import AgencyRecord, TicketQuery
 from ticketing.service import AdminService, TicketNotFound, TicketService
-from ticketing.settings import Settings
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

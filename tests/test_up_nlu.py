@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from commands.up import start_nlu, stop_nlu
-from ticketing.settings import Settings
+from config.settings import Settings
 
 
 def test_up_without_a_rasa_environment_degrades_with_a_reason(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from config.private_files import private_dir
 from ticketing.ports import StoredBlob
-from ticketing.private_files import private_dir
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 20

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+from config.settings import Settings, get_settings
 from ticketing.domain.calendar import WorkingCalendar, parse_sessions
 from ticketing.domain.model import Priority
 from ticketing.domain.sla import ExtensionRule, LadderStep, Role, SlaPreset, parse_working_duration
-from ticketing.settings import Settings, get_settings
 
 DAY_OFF_KINDS = frozenset({"statutory", "official_tet", "nghi_bu", "swap_off", "policy"})
 MAKEUP_KIND = "makeup_workday"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ticketing import reference
+import reference
 from ticketing.domain import sla
 from ticketing.domain.calendar import WorkingCalendar
 from ticketing.domain.model import Priority, Status, Ticket

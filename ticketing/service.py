@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ticketing import reference
+import reference
 from ticketing.attachments import guess_media_type
 from ticketing.domain import duplicates, routing, sla, tracking, workflow
 from ticketing.domain.calendar import WorkingCalendar

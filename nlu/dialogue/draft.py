@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ticketing import reference
+import reference
 
 # Slots a report needs before it can be filed, in the order the engine asks for them (HN Art. 5.2, 6.1).
 REQUIRED_SLOTS: tuple[str, ...] = ("content", "ward", "time", "name", "phone")

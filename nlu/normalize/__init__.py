@@ -5,7 +5,7 @@ All functions are pure (no I/O beyond reading the shipped data files once) and n
 Slot keys and value forms (the NLU contract): ``name`` "Nguyễn Văn An", ``phone`` "0912345678",
 ``cccd`` 12 digits, ``dossier_code`` "H26-260930-0012" / "2609300012" / full code, ``ward`` full
 official name "Phường Hoàn Kiếm", ``time`` "2026-11-22T21:00" or "2026-11-20", ``category`` a code of
-``ticketing.reference.categories()``, ``urgent`` "true" (omitted when not urgent).
+``reference.categories()``, ``urgent`` "true" (omitted when not urgent).
 """
 
 from __future__ import annotations

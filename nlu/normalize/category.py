@@ -1,7 +1,7 @@
 """Feedback category (lĩnh vực) from what the caller says, by a Vietnamese keyword lexicon.
 
 The lexicon (nlu/data/category_lexicon.tsv) maps caller phrases to category codes of
-``ticketing.reference.categories()`` with a weight. Matching is on tone-folded syllables, longest
+``reference.categories()`` with a weight. Matching is on tone-folded syllables, longest
 phrase first without overlaps; the code with the highest total wins. A single weak hint (weight 1,
 e.g. "đường") is not enough: without a clear signal the answer is None. When nothing matches, the
 lexicon is tried once more without diacritics, for ASR output that lost them ("rac thai chat dong").
@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from nlu.normalize.text import PhraseIndex, ascii_key, fold, strip_diacritics, tokens
-from ticketing.reference import categories
+from reference import categories
 
 _MIN_SCORE = 2
 BLOCKER = "-"

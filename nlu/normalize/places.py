@@ -1,6 +1,6 @@
 """Ward/commune gazetteer: find the official unit a caller names, tolerant of ASR slips.
 
-Built lazily, once per process, from the units the project ships (``ticketing.reference``). A name is
+Built lazily, once per process, from the units the project ships (``reference``). A name is
 matched on tone-folded syllables, then without diacritics ("hoan kiem"), then fuzzily with rapidfuzz
 (one or two wrong letters or a wrong syllable: "hoàn kím", "sóc sân"). "phường"/"xã"/"đặc khu" are
 optional; fuzzy matching is only tried right after such a word or when the whole answer is the name,
@@ -17,7 +17,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from nlu.normalize.text import fold, strip_diacritics, tokens
-from ticketing.reference import CITIES, Unit, units
+from reference import CITIES, Unit, units
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from ticketing.reference import units
+from reference import units
 
 DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 FAMILY: tuple[str, ...] = (

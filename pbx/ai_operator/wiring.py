@@ -12,6 +12,7 @@ from typing import cast
 
 from sqlalchemy import Engine
 
+from config.settings import Settings
 from nlu.asr.models import resolve_model_path
 from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
@@ -35,7 +36,6 @@ from ticketing.journal import MessageJournal, ReplayReport, TicketJournal, journ
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.service import TicketService
-from ticketing.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ticketing.private_files import create_private, private_dir, tighten
+from config.private_files import create_private, private_dir, tighten
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 

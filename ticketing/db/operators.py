@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pbx.operators import OperatorEndpoint
 from ticketing.db.base import Base
 from ticketing.db.types import AwareDateTime
+from ticketing.operators import OperatorEndpoint
 
 
 class OperatorRow(Base):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ticketing import reference
+import reference
 from ticketing.domain.errors import ValidationError
 
 ANY = "*"

@@ -34,7 +34,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ticketing import reference
+import reference
 from ticketing.domain.errors import TransitionError, ValidationError
 from ticketing.domain.model import (
     Attachment,

@@ -18,7 +18,7 @@ from typing import Protocol
 import httpx
 from jinja2 import Environment, StrictUndefined, UndefinedError
 
-from ticketing.private_files import open_private_text, private_dir
+from config.private_files import open_private_text, private_dir
 
 
 class DeliveryError(RuntimeError):

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from ticketing import reference
+import reference
 from ticketing.calls import Outcome
 from ticketing.db.calls import CallRow
 from ticketing.db.models import AgencyRow, TicketEventRow, TicketRow

@@ -33,7 +33,7 @@ class Category:
 
 
 def _data_lines(name: str) -> list[str]:
-    text = resources.files("ticketing.data").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("reference.data").joinpath(name).read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
