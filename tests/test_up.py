@@ -171,3 +171,37 @@ def test_render_refuses_a_placeholder_secret_in_one_line(fresh: dict[str, str]) 
     newline["HOTLINE_PBX__AMI_PASSWORD"] = "x" * 20
     result = hotline(newline, "pbx", "render")
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def _server_closed_http_request(port: int) -> None:
+    """An HTTP/1.0 request: Asterisk answers and closes first, leaving its end in TIME_WAIT."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /ari/asterisk/info HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        while sock.recv(4096):
+            pass
+
+
+def test_down_then_up_at_once(fresh: dict[str, str]) -> None:
+    """An operator restarting after a config change: `down` then `up --detach` without waiting."""
+    import socket
+
+    env = fresh
+    http_port = int(env["HOTLINE_PBX__HTTP_PORT"])
+    up = hotline(env, "up", "--detach")
+    assert up.returncode == 0, up.stdout + up.stderr
+    _server_closed_http_request(http_port)
+    down = hotline(env, "down")
+    assert down.returncode == 0, down.stderr
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:  # TIME_WAIT is left on the port
+        try:
+            plain.bind(("127.0.0.1", http_port))
+            left_in_time_wait = False
+        except OSError:
+            left_in_time_wait = True
+    assert left_in_time_wait, "the stopped Asterisk left no TIME_WAIT socket: the test proves nothing"
+    again = hotline(env, "up", "--detach")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "app: taking calls" in again.stdout, again.stdout
+    assert status(env)["running"] is True
