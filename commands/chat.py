@@ -58,6 +58,10 @@ class DossierTable:
             return cls({})
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except RecursionError:
+            raise UserError(
+                f"Bảng hồ sơ lồng nhau quá sâu / dossier table nested too deeply: {path}"
+            ) from None
         except (OSError, ValueError) as exc:
             raise UserError(f"Không đọc được bảng hồ sơ / cannot read dossier table {path}: {exc}") from exc
         if not isinstance(data, dict):

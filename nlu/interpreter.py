@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import jwt
 from rapidfuzz import fuzz
 
 from nlu.dialogue.ports import Interpretation
@@ -71,7 +72,7 @@ class RasaInterpreter:
             resp = self._client.post(self.url, headers=bearer_headers(self.token), json={"text": text})
             resp.raise_for_status()
             body = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
             raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if not isinstance(body, dict) or "intent" not in body:
             raise RasaUnavailable("unexpected answer from Rasa")

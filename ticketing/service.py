@@ -11,6 +11,7 @@ changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import reference
-from ticketing.attachments import guess_media_type
+from ticketing.attachments import file_digest, guess_media_type
 from ticketing.domain import duplicates, routing, sla, tracking, workflow
 from ticketing.domain.calendar import WorkingCalendar
 from ticketing.domain.errors import ValidationError
@@ -30,6 +31,7 @@ from ticketing.ports import (
     AuditEntry,
     Clock,
     RoutingRuleRecord,
+    StoredBlob,
     TicketQuery,
     UnitOfWork,
 )
@@ -262,6 +264,10 @@ class TicketService:
                 f"fields that cannot be set: {', '.join(unknown)}"
             )
 
+        for key, value in data.items():  # the top-level fields taken as they are must be text
+            if key not in ("caller", "place") and value is not None and not isinstance(value, str):
+                raise ValidationError(f"Trường {key} phải là chuỗi / {key} must be a string")
+
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
             calendar = self._calendar(t.city)
             fields: dict[str, Any] = {
@@ -354,9 +360,10 @@ class TicketService:
 
     def draft_result(self, code: str, text: str, actor: str, evidence: Sequence[Path] = ()) -> Ticket:
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
-            workflow.check_allowed(t, workflow.Action.DRAFT_RESULT)  # before any file is stored
-            self._attach_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
+            workflow.check_allowed(t, workflow.Action.DRAFT_RESULT)
+            staged = self._stage_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
             workflow.draft_result(t, text, actor, now)
+            self._store_staged(staged)  # only once the domain accepted the step
 
         return self._change(code, actor, "draft_result", step)
 
@@ -371,19 +378,21 @@ class TicketService:
         )
 
     def complete(self, code: str, result: str, actor: str, evidence: Sequence[Path] = ()) -> Ticket:
-        """Done: the evidence files are stored (content-addressed) and attached first, then the rule
-        "result + at least one evidence attachment" is checked by the domain."""
+        """Done: the evidence files are hashed and attached, the rule "result + at least one evidence
+        attachment" is checked by the domain, and only then are the files stored (a refused step
+        leaves no blob behind)."""
 
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
-            workflow.check_allowed(t, workflow.Action.COMPLETE)  # before any file is stored
-            self._attach_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
+            workflow.check_allowed(t, workflow.Action.COMPLETE)
+            staged = self._stage_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
             workflow.complete(t, result, actor, now)
+            self._store_staged(staged)
 
         return self._change(code, actor, "complete", step)
 
     def attach(self, code: str, path: Path, kind: AttachmentKind | str, actor: str) -> Ticket:
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
-            self._attach_files(t, [path], AttachmentKind(kind), actor, now)
+            self._store_staged(self._stage_files(t, [path], AttachmentKind(kind), actor, now))
 
         return self._change(code, actor, "add_attachment", step)
 
@@ -514,27 +523,46 @@ class TicketService:
             raise ValidationError(
                 "Tệp đính kèm cần nội dung hoặc đường dẫn / an attachment needs either data or a path"
             )
-        if item.data is not None:
-            blob = self.attachments.put_bytes(item.data)
-        else:
-            path = Path(str(item.path))
-            if not path.is_file():
-                raise ValidationError(f"Không tìm thấy tệp {path} / file not found: {path}")
-            blob = self.attachments.put_file(path)
         media = item.media_type or guess_media_type(item.filename)
-        att = Attachment(blob.sha256, AttachmentKind(item.kind), item.filename, media, blob.size, now, actor)
+        kind = AttachmentKind(item.kind)
+        if item.data is not None:
+            data = item.data
+            digest = StoredBlob(hashlib.sha256(data).hexdigest(), len(data))
+            att = Attachment(digest.sha256, kind, item.filename, media, digest.size, now, actor)
+            workflow.add_attachment(t, att, actor, now)  # the domain's rules first, then the bytes
+            self.attachments.put_bytes(data)
+            return
+        path = Path(str(item.path))
+        if not path.is_file():
+            raise ValidationError(f"Không tìm thấy tệp {path} / file not found: {path}")
+        digest = file_digest(path)
+        att = Attachment(digest.sha256, kind, item.filename, media, digest.size, now, actor)
         workflow.add_attachment(t, att, actor, now)
+        self._store_staged([(path, digest.sha256)])
 
-    def _attach_files(
+    def _stage_files(
         self, t: Ticket, paths: Sequence[Path], kind: AttachmentKind, actor: str, now: datetime
-    ) -> None:
+    ) -> list[tuple[Path, str]]:
+        """Hash each file and attach it to the ticket in memory; nothing is stored yet. Returns the
+        files to store with :meth:`_store_staged` once every rule of the step has passed."""
+        staged: list[tuple[Path, str]] = []
         for path in paths:
             path = Path(path)
             if not path.is_file():
                 raise ValidationError(f"Không tìm thấy tệp {path} / file not found: {path}")
-            blob = self.attachments.put_file(path)
-            att = Attachment(blob.sha256, kind, path.name, guess_media_type(path.name), blob.size, now, actor)
+            digest = file_digest(path)
+            att = Attachment(
+                digest.sha256, kind, path.name, guess_media_type(path.name), digest.size, now, actor
+            )
             workflow.add_attachment(t, att, actor, now)
+            staged.append((path, digest.sha256))
+        return staged
+
+    def _store_staged(self, staged: list[tuple[Path, str]]) -> None:
+        for path, sha256 in staged:
+            blob = self.attachments.put_file(path)
+            if blob.sha256 != sha256:
+                raise ValidationError(f"Tệp {path} vừa bị thay đổi / {path} changed while it was attached")
 
     def _change(
         self,
