@@ -145,6 +145,28 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     return data
 
 
+def audit_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What changed between two snapshots, as (old values, new values) of the changed fields only.
+
+    Nested objects (caller, place) are compared field by field; a list that only grew (attachments)
+    is recorded as its old and new length with the added items. One workflow step on a ticket with a
+    10 MB transcript thus stores a few hundred bytes, not two copies of the ticket.
+    """
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key in [*before, *(k for k in after if k not in before)]:
+        was, now = before.get(key), after.get(key)
+        if was == now:
+            continue
+        if isinstance(was, Mapping) and isinstance(now, Mapping):
+            old[key], new[key] = audit_diff(was, now)
+        elif isinstance(was, list) and isinstance(now, list) and now[: len(was)] == was:
+            old[key], new[key] = {"count": len(was)}, {"count": len(now), "added": now[len(was) :]}
+        else:
+            old[key], new[key] = was, now
+    return old, new
+
+
 def _check_code(code: str) -> str:
     norm = tracking.normalize(code)
     if not tracking.is_valid(norm):
@@ -585,7 +607,8 @@ class TicketService:
             if only_if_changed and len(ticket.history) == events:
                 return ticket
             uow.tickets.save(ticket)
-            self._audit(uow, now, actor, "ticket", norm, action, before, snapshot(ticket))
+            changed_from, changed_to = audit_diff(before, snapshot(ticket))
+            self._audit(uow, now, actor, "ticket", norm, action, changed_from, changed_to)
             for hook in self.on_change:
                 hook(uow, action, ticket)
             uow.commit()
