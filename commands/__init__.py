@@ -21,6 +21,7 @@ from commands.operators import operators_group
 from commands.outbox import outbox_group
 from commands.pbx import pbx_group
 from commands.reports import reports_group
+from commands.retention import retention_cmd
 from commands.routing import routing_group
 from commands.scheduler import scheduler_group
 from commands.tickets import tickets_group
@@ -34,6 +35,7 @@ COMMAND_GROUPS: list[click.Command] = [
     outbox_group,
     scheduler_group,
     reports_group,
+    retention_cmd,
     models_group,
     nlu_group,
     calendar_group,

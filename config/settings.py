@@ -120,6 +120,16 @@ class CallSettings(BaseModel):
     require_operator: bool = True
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept (``hotline retention``): a closed ticket's caller, transcript,
+    recordings and the audit values that quote them, and a call's number and recording, are erased
+    this many days after the ticket was closed (or the call ended without a ticket). The ticket itself
+    (category, place, content, result, dates) stays for the statistics."""
+
+    days: int = Field(default=1825, ge=1)  # five years
+    blob_grace_hours: float = Field(default=24.0, ge=0)  # an unreferenced blob younger than this stays
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -136,6 +146,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

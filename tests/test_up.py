@@ -173,16 +173,6 @@ def test_render_refuses_a_placeholder_secret_in_one_line(fresh: dict[str, str]) 
     assert result.returncode == 1 and "Traceback" not in result.stderr
 
 
-def _server_closed_http_request(port: int) -> None:
-    """An HTTP/1.0 request: Asterisk answers and closes first, leaving its end in TIME_WAIT."""
-    import socket
-
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"GET /ari/asterisk/info HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        while sock.recv(4096):
-            pass
-
-
 def test_down_then_up_at_once(fresh: dict[str, str]) -> None:
     """An operator restarting after a config change: `down` then `up --detach` without waiting."""
     import socket
@@ -191,9 +181,15 @@ def test_down_then_up_at_once(fresh: dict[str, str]) -> None:
     http_port = int(env["HOTLINE_PBX__HTTP_PORT"])
     up = hotline(env, "up", "--detach")
     assert up.returncode == 0, up.stdout + up.stderr
-    _server_closed_http_request(http_port)
+    # A client connected to ARI's HTTP port while Asterisk stops (as a console or the app may be):
+    # Asterisk closes first, so its end of the connection is left in TIME_WAIT on the port.
+    client = socket.create_connection(("127.0.0.1", http_port), timeout=30)
+    client.sendall(b"GET /ari/asterisk/info HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
     down = hotline(env, "down")
     assert down.returncode == 0, down.stderr
+    with client:
+        while client.recv(4096):
+            pass
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:  # TIME_WAIT is left on the port
         try:
             plain.bind(("127.0.0.1", http_port))

@@ -8,7 +8,9 @@ database. :meth:`Services.close` disposes of what was opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 from typing import Any, cast
 
 from config.settings import Settings
@@ -16,7 +18,18 @@ from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
+from ticketing.retention import RetentionService
 from ticketing.service import AdminService, TicketService
+
+
+def _recording_to_host(settings: Settings) -> Callable[[str], Path]:
+    """How a path Asterisk wrote maps to the host (inside its chroot root, or as it is)."""
+    from pbx.install import InstallError, layout
+
+    try:
+        return layout(settings).to_host
+    except InstallError:
+        return Path
 
 
 class Services:
@@ -81,6 +94,20 @@ class Services:
             lambda city: calendar_config.preset_for(city, s),
             city=s.city,
             on_change=[self.notifier],
+        )
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        from ticketing.db.retention import SqlRetentionRepository
+
+        s = self.settings
+        return RetentionService(
+            SqlRetentionRepository(self.session_factory),
+            s.attachments_dir,
+            _recording_to_host(s),
+            self.clock.now,
+            s.retention.days,
+            s.retention.blob_grace_hours,
         )
 
     @cached_property
