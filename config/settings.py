@@ -72,7 +72,9 @@ class PbxSettings(BaseModel):
     rtp_port_end: int = 10999
     fastagi_url: str = ""  # e.g. agi://127.0.0.1:4573; empty: no DTMF-only fallback before the queue
     debian_mirror: str = ""  # empty: the Debian archive from this machine's apt sources
-    dev_trunk: bool = True  # development profile: accept calls from 127.0.0.1 without auth
+    # Accept calls from 127.0.0.1 without authentication (SIPp, local tests). Unset: on in development,
+    # off in production; set to true in production it is refused.
+    dev_trunk: bool | None = None
     trunks: list[TrunkSettings] = Field(default_factory=list)
 
 

@@ -250,6 +250,26 @@ def check_ip(value: str, field: str) -> str:
     return value
 
 
+DEV_TRUNK_WARNING = (
+    "CẢNH BÁO / WARNING: trung kế phát triển đang bật — Asterisk nhận cuộc gọi không xác thực từ "
+    "127.0.0.1 / the development trunk is ON: Asterisk accepts unauthenticated calls from 127.0.0.1. "
+    'Set environment = "production" (or pbx.dev_trunk = false) before serving citizens.'
+)
+
+
+def dev_trunk_enabled(settings: Settings) -> bool:
+    """Whether the unauthenticated local trunk is rendered; refused outright in production."""
+    wanted = settings.pbx.dev_trunk
+    if settings.environment == "production":
+        if wanted:
+            raise RenderError(
+                "pbx.dev_trunk accepts unauthenticated calls and is refused when environment = production "
+                "(trung kế phát triển không được phép khi chạy thật); remove it or set it to false"
+            )
+        return False
+    return wanted is None or wanted
+
+
 def check_trunk(trunk: TrunkSettings) -> TrunkView:
     name = check_name(trunk.name, "trunk name")
     _no_newline(trunk.host, f"trunk {name} host")
@@ -338,7 +358,7 @@ def build_context(
         "ami_password": check_secret(pbx.ami_password, "pbx.ami_password"),
         "operators": [check_operator(op) for op in operators],
         "trunks": trunks,
-        "dev_trunk": settings.environment == "development" and pbx.dev_trunk,
+        "dev_trunk": dev_trunk_enabled(settings),
         "queue_timeout": QUEUE_TIMEOUT_S,
         "required_modules": REQUIRED_MODULES,
         "optional_modules": OPTIONAL_MODULES,
