@@ -36,6 +36,10 @@ from ticketing.calls import CallRecord, Outcome
 log = logging.getLogger(__name__)
 
 OPERATOR_CONTEXT = "hotline-operators"
+# The dialplan's own fallback: it journals the call (Asterisk's fallback journal, imported into the call
+# log later) and then takes the caller to the operators. Used when no call record could be written.
+FALLBACK_CONTEXT = "hotline-fallback"
+FALLBACK_EXTEN = "s"
 OPERATOR_EXTEN = "s"
 URGENT_EXTEN = "urgent"
 OPERATOR_PRIORITY = 1
@@ -276,15 +280,22 @@ class CallController:
                     await self.ari.hangup(channel.id)
             else:
                 # A caller left in Stasis by an earlier run of the app: the operator takes over.
+                # Its record may never have been written (the earlier run died during the setup, or
+                # the database is down): then the dialplan fallback journals the call on its way.
+                recorded = await self._note_handoff(channel.id, Outcome.TRANSFERRED)
+                context, exten = (
+                    (OPERATOR_CONTEXT, OPERATOR_EXTEN) if recorded else (FALLBACK_CONTEXT, FALLBACK_EXTEN)
+                )
                 log.warning(
-                    "orphaned caller %s found at (re)connect; sending it to the operators", channel.id
+                    "orphaned caller %s found at (re)connect; sending it to the operators (%s)",
+                    channel.id,
+                    context,
                 )
                 try:
-                    await self.ari.continue_in_dialplan(channel.id, OPERATOR_CONTEXT, OPERATOR_EXTEN)
+                    await self.ari.continue_in_dialplan(channel.id, context, exten)
                 except AriError as exc:
                     log.warning("could not hand the orphaned caller %s over: %s", channel.id, exc)
                     continue
-                await self._note_handoff(channel.id, Outcome.TRANSFERRED)
         await self.reconcile(set(live))
 
     async def reconcile(self, live: set[str] | None = None) -> int:
@@ -394,6 +405,20 @@ class CallController:
             if _channel_gone(exc):
                 log.warning("caller %s hung up during the call setup (%s)", channel.id, exc)
                 call.outcome = Outcome.ABANDONED
+            elif not call.ended and call.record_id is None:
+                # No call record (the database is down): the dialplan fallback journals the call and
+                # takes the caller to the operators; the journal import writes the record later.
+                log.error(
+                    "call %s has no call record (%s); sending it through the dialplan fallback",
+                    channel.id,
+                    exc,
+                )
+                call.outcome = Outcome.TRANSFERRED
+                try:
+                    await self.ari.continue_in_dialplan(channel.id, FALLBACK_CONTEXT, FALLBACK_EXTEN, 1)
+                except AriError as err:
+                    log.error("fallback of %s failed: %s", channel.id, err)
+                    call.outcome = Outcome.ABANDONED if err.status == 404 else Outcome.FAILED
             elif not call.ended:
                 log.error("call %s setup failed (%s); sending the caller to the operators", channel.id, exc)
                 call.outcome = Outcome.FAILED
@@ -428,15 +453,18 @@ class CallController:
             call.outcome = Outcome.TRANSFERRED
         await self._note_handoff(channel_id, call.outcome)
 
-    async def _note_handoff(self, channel_id: str, outcome: Outcome) -> None:
-        """Set the outcome of a handed-over call on its record; a record not written yet (the caller
-        was handed over before the setup wrote it, or by an earlier run that died first) is skipped."""
+    async def _note_handoff(self, channel_id: str, outcome: Outcome) -> bool:
+        """Set the outcome of a handed-over call on its record; False when there is no record to set
+        it on (not written yet: handed over before the setup wrote it, or by an earlier run that died
+        first) or the database cannot be reached."""
         try:
             await self.call_log.mark_outcome(channel_id, outcome)
         except KeyError:
-            pass
+            return False
         except Exception as exc:
             log.error("could not note the handoff of %s on its call record: %s", channel_id, exc)
+            return False
+        return True
 
     async def _end(self, call: _Call) -> None:
         if call.ended:
