@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.errors import UserError
-from config.settings import SettingsError, get_settings
+from commands.errors import UserError, load_settings
+from config.settings import SettingsError
 
 if TYPE_CHECKING:
     from pbx.app import HotlineApp
 
 
 def _ready(app: HotlineApp) -> None:
+    click.echo(app.nlu_status, err=True)
     click.echo(f"hotline app: ready, AudioSocket on port {app.media_server.port}", err=True)
 
 
@@ -33,7 +34,7 @@ def run_app() -> None:
     from pbx.app import run
 
     try:
-        asyncio.run(run(get_settings(), ready=_ready))
+        asyncio.run(run(load_settings(), ready=_ready))
     except SettingsError as exc:
         raise UserError(f"Cấu hình không hợp lệ / invalid configuration: {exc}") from exc
     except OSError as exc:

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import wiring
 from cli import main as cli
 from config.settings import Settings
 from nlu.dialogue.actions import SendProcedureSms
 from nlu.dialogue.draft import Draft
 from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
-from pbx.ai_operator.wiring import ticket_service
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.db.outbox import SqlOutboxRepository
@@ -102,7 +102,7 @@ def test_database_down_journals_the_report_and_replay_files_it_with_the_recordin
     the real database: the journaled report is filed, recording attached, SMS queued."""
     down = _settings(tmp_path, f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
     ports = LivePorts(
-        ticket_service(down, make_engine(down.database_url)),
+        wiring.build(down).tickets,
         DossierTable(tmp_path / "dossiers.csv"),
         TicketJournal(journal_path(tmp_path)),
     )
@@ -126,7 +126,7 @@ def test_database_down_journals_the_report_and_replay_files_it_with_the_recordin
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     migrate.upgrade(url)
     up = _settings(tmp_path, url)
-    service = ticket_service(up, make_engine(url))
+    service = wiring.build(up).tickets
     report = TicketJournal(journal_path(tmp_path)).replay(journal_writer(service))
     assert len(report.filed) == 1
     ticket = service.get(report.filed[0][1])
@@ -209,7 +209,7 @@ def test_procedure_sms_with_the_database_down_is_journaled_then_queued(tmp_path:
     down = _settings(tmp_path, down_url)
     messages = MessageJournal(messages_path(tmp_path))
     ports = LivePorts(
-        ticket_service(down, make_engine(down_url)),
+        wiring.build(down).tickets,
         DossierTable(tmp_path / "dossiers.csv"),
         TicketJournal(journal_path(tmp_path)),
         outbox=SqlOutboxRepository(make_session_factory(make_engine(down_url))),
@@ -233,7 +233,7 @@ def test_procedure_sms_with_the_database_down_is_journaled_then_queued(tmp_path:
 def test_procedure_sms_without_a_message_journal_reports_the_failure(tmp_path: Path) -> None:
     down_url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
     ports = LivePorts(
-        ticket_service(_settings(tmp_path, down_url), make_engine(down_url)),
+        wiring.build(_settings(tmp_path, down_url)).tickets,
         DossierTable(tmp_path / "dossiers.csv"),
         TicketJournal(journal_path(tmp_path)),
         outbox=SqlOutboxRepository(make_session_factory(make_engine(down_url))),

@@ -14,14 +14,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from ticketing.domain.errors import ValidationError
 from ticketing.domain.model import AttachmentKind
 from ticketing.dossiers import DossierLookupError, DossierSource
+from ticketing.errors import StorageError
 from ticketing.journal import JournalEntry, MessageJournal, TicketJournal
 from ticketing.notifications.outbox import NewMessage, OutboxRepository
 from ticketing.notify import procedure_answer_sms
@@ -31,7 +30,7 @@ from ticketing.service import NewAttachment, TicketNotFound
 log = logging.getLogger(__name__)
 
 ACTOR = "ai-operator"
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, DBAPIError, OSError)
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (StorageError, OSError)
 
 
 class TicketServicePort(Protocol):

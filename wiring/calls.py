@@ -1,21 +1,19 @@
-"""Builds the live call's services from settings: the ticket service (with the notification hook, so
-the tracking-code SMS goes to the outbox in the ticket's own transaction), the dossier source, the
-journal, the interpreter (Rasa with the rule-based fallback behind it), the speech model, the
-operator desk and the recording attacher. Called by :class:`pbx.app.HotlineApp` at start."""
+"""The live call's services, built from :class:`wiring.Services`: the ticket service (with the
+notification hook, so the tracking-code SMS goes to the outbox in the ticket's own transaction), the
+dossier source, the journals, the interpreter (Rasa with the server's token, the rule-based fallback
+behind it), the speech model, the operator desk and the recording attacher. The call app
+(:class:`pbx.app.HotlineApp`) asks for them at start."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from config.settings import Settings
 from nlu.asr.models import resolve_model_path
 from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
-from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
 from nlu.knowledge import default_index
 from pbx.ai_operator.desk import AmiOperatorDesk
 from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactory
@@ -24,52 +22,18 @@ from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
 from pbx.ai_operator.recordings import RecordingAttacher
 from pbx.ami import AmiMonitor
 from pbx.ari.client import AriClient, AriError
-from pbx.install import layout
-from ticketing import calendar_config
-from ticketing.attachments import FileAttachmentStore
-from ticketing.db.engine import make_session_factory
-from ticketing.db.notify import write_in_uow
-from ticketing.db.outbox import SqlOutboxRepository
-from ticketing.db.repositories import SqlUnitOfWork
-from ticketing.dossiers import DossierSource, DossierTable, HttpDossierSource
-from ticketing.journal import MessageJournal, ReplayReport, TicketJournal, journal_path, messages_path
-from ticketing.notify import Contact, TicketNotifier
-from ticketing.ports import SystemClock, UnitOfWork
+from pbx.fallback_calls import JOURNAL_NAME, import_journal
+from pbx.install import InstallError, layout
+from ticketing.calls import CallRepository
+from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
+from ticketing.notifications.outbox import OutboxRepository
+from ticketing.ports import SystemClock
 from ticketing.service import TicketService
 
+if TYPE_CHECKING:
+    from wiring import Services
+
 log = logging.getLogger(__name__)
-
-
-def ticket_service(settings: Settings, engine: Engine) -> TicketService:
-    factory = make_session_factory(engine)
-    n = settings.notify
-    leaders: dict[str, list[Contact]] = {}
-    if n.leadership_phone or n.leadership_email:
-        leaders[settings.city] = [Contact(n.leadership_name, n.leadership_phone, n.leadership_email)]
-    notifier = TicketNotifier(
-        write=write_in_uow,
-        preset_for=lambda city: calendar_config.preset_for(city, settings),
-        calendar_for=lambda city: calendar_config.calendar_for(city, settings),
-        hotline=n.hotline_label,
-        lookup_url=n.lookup_url,
-        leadership=leaders,
-    )
-    return TicketService(
-        lambda: cast(UnitOfWork, SqlUnitOfWork(factory)),
-        FileAttachmentStore(settings.attachments_dir),
-        SystemClock(),
-        lambda city: calendar_config.calendar_for(city, settings),
-        lambda city: calendar_config.preset_for(city, settings),
-        city=settings.city,
-        on_change=[notifier],
-    )
-
-
-def dossier_source(settings: Settings) -> DossierSource:
-    call = settings.call
-    if call.dossier_url:
-        return HttpDossierSource(call.dossier_url, call.dossier_token, call.dossier_timeout_s)
-    return DossierTable(settings.data_dir / "dossiers.csv")
 
 
 def recognizer_factory(settings: Settings) -> RecognizerFactory | None:
@@ -86,6 +50,18 @@ def recognizer_factory(settings: Settings) -> RecognizerFactory | None:
     return lambda: StreamingRecognizer(model)
 
 
+def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
+    """Fold the PBX's journal of calls the app never saw into the call log (see
+    :mod:`pbx.fallback_calls`); 0 when there is no Asterisk layout or journal yet."""
+    try:
+        lay = layout(settings)
+    except InstallError:
+        return 0
+    journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
+    offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
+    return import_journal(journal, offset, repo)
+
+
 @dataclass
 class CallWiring:
     services: CallServices
@@ -93,7 +69,7 @@ class CallWiring:
     journal: TicketJournal
     attacher: RecordingAttacher
     messages: MessageJournal
-    outbox: SqlOutboxRepository
+    outbox: OutboxRepository
 
     def replay_journal(self) -> ReplayReport:
         """Blocking: file the journaled tickets, and queue the journaled messages, if the database
@@ -105,20 +81,16 @@ class CallWiring:
         return report
 
 
-def build(
-    settings: Settings,
-    engine: Engine,
+def build_call_wiring(
+    root: Services,
     prompts: PromptSource,
     ari: AriClient,
     ami: Callable[[], AmiMonitor | None],
     recognizers: RecognizerFactory | None = None,
 ) -> CallWiring:
-    tickets = ticket_service(settings, engine)
-    journal = TicketJournal(journal_path(settings.data_dir))
-    dossiers = dossier_source(settings)
-
-    outbox = SqlOutboxRepository(make_session_factory(engine))
-    messages = MessageJournal(messages_path(settings.data_dir))
+    settings = root.settings
+    tickets, journal, dossiers = root.tickets, root.journal, root.dossiers
+    outbox, messages = root.outbox, root.messages
 
     def ports() -> LivePorts:
         return LivePorts(tickets, dossiers, journal, outbox=outbox, messages=messages)
@@ -138,17 +110,12 @@ def build(
         attach_port.attach_recording,
         store=PendingRecordings(pending_path(settings.data_dir)),
     )
-    nlu = settings.nlu
-    interpreter = ResilientInterpreter(
-        RasaInterpreter(nlu.rasa_url, nlu.rasa_token, nlu.rasa_timeout_s, settings.city),
-        FallbackInterpreter(settings.city),
-    )
     desk = AmiOperatorDesk(
         ami, settings.call.operator_hours, settings.calendar.timezone, settings.call.require_operator
     )
     services = CallServices(
         prompts=prompts,
-        interpreter=interpreter,
+        interpreter=root.interpreter,
         procedures=default_index(),
         ports_factory=ports,
         recognizer_factory=recognizers if recognizers is not None else recognizer_factory(settings),
