@@ -188,7 +188,7 @@ def list_cmd(
         click.echo(json.dumps([ticket_json(t, show_personal) for t in rows], ensure_ascii=False, indent=2))
         return
     for t in rows:
-        c = caller_view(t.caller, show_personal)
+        c = caller_view(t, show_personal)
         flag = " QUÁ HẠN" if t.overdue else ""
         click.echo(
             f"{t.code}  {t.status.value:<17} {t.category:<6} {t.place.ward_code or '-':<6} "
@@ -211,7 +211,7 @@ def show_cmd(code: str, as_json: bool, show_personal: bool) -> None:
     if as_json:
         click.echo(json.dumps(ticket_json(t, show_personal), ensure_ascii=False, indent=2))
         return
-    c = caller_view(t.caller, show_personal)
+    c = caller_view(t, show_personal)
     t = t if show_personal else masked_ticket(t)
     overdue = f" (QUÁ HẠN / overdue: {t.overdue_reason})" if t.overdue else ""
     lines = [
