@@ -87,7 +87,7 @@ def console_ports(root: Services, dossiers: Path | None, create: bool) -> CallPo
     from commands.db import services
 
     services()  # the database must exist and be migrated
-    return LivePorts(root.tickets, source, root.journal, outbox=root.outbox, messages=root.messages)
+    return LivePorts(root.filer, source, outbox=root.outbox, messages=root.messages)
 
 
 def build_interpreter(kind: str, city: str, root: Services) -> Interpreter:

@@ -36,12 +36,12 @@ def list_cmd() -> None:
 def replay_cmd() -> None:
     """File every journaled ticket (with its recordings) and queue every journaled message; safe to
     run again."""
-    from pbx.ai_operator.ports import journal_writer, message_enqueuer
+    from ticketing.filing import message_enqueuer
 
     root = services()
     journal, messages = root.journal, root.messages
     with user_errors():
-        report = journal.replay(journal_writer(root.tickets))
+        report = root.filer.replay("ai-operator")
         queued = messages.replay(message_enqueuer(root.outbox, root.clock))
     for entry_id, code in report.filed + queued.filed:
         click.echo(f"{entry_id} -> {code}")

@@ -28,7 +28,9 @@ def chat(lines: list[str], *args: str) -> tuple[int, str, dict]:
     args = ("--interpreter", "fallback", *args)
     result = CliRunner().invoke(main, ["chat", *args], input="\n".join(lines) + "\n")
     if result.exit_code == 0:  # the console says which interpreter answers, on stderr, first
-        assert result.stderr.startswith("NLU: fallback — the rule-based interpreter was chosen"), result.stderr
+        assert result.stderr.startswith("NLU: fallback — the rule-based interpreter was chosen"), (
+            result.stderr
+        )
     out = result.stdout if result.exit_code == 0 else result.output
     tail = out[out.index("\n{") + 1 :] if "\n{" in out else "{}"
     return result.exit_code, out, json.loads(tail)

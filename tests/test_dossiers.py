@@ -53,7 +53,9 @@ def test_the_agi_path_honours_the_dossier_url(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, call={"dossier_url": "http://127.0.0.1:9/dossiers"})  # type: ignore[arg-type]
     source = wiring.build(settings).dossiers
     assert isinstance(source, HttpDossierSource) and source.url == "http://127.0.0.1:9/dossiers"
-    assert KeyedDossiers(source).lookup("2611200012") is None  # unreachable: logged, the caller hears "not found"
+    assert (
+        KeyedDossiers(source).lookup("2611200012") is None
+    )  # unreachable: logged, the caller hears "not found"
     assert isinstance(wiring.build(Settings(data_dir=tmp_path)).dossiers, DossierTable)
 
 

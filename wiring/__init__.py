@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from pbx.ari.client import AriClient
     from ticketing.calls import CallLog, CallRepository
     from ticketing.dossiers import DossierSource
-    from ticketing.journal import MessageJournal, TicketJournal
+    from ticketing.filing import ReportFiler
+    from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
     from ticketing.notifications.adapters import Sender
     from ticketing.notifications.outbox import Dispatcher, OutboxRepository
     from ticketing.scheduler import Scheduler
@@ -118,6 +119,23 @@ class Services:
         from ticketing.journal import MessageJournal, messages_path
 
         return MessageJournal(messages_path(self.settings.data_dir))
+
+    @cached_property
+    def filer(self) -> ReportFiler:
+        """The one resilient filing path of new reports: calls, console, replay, web channels."""
+        from ticketing.filing import ReportFiler
+
+        return ReportFiler(self.tickets, self.journal)
+
+    def replay_journals(self, actor: str = "ai-operator") -> ReplayReport:
+        """File the journaled reports and queue the journaled messages, if the database is back."""
+        from ticketing.filing import message_enqueuer
+
+        report = self.filer.replay(actor)
+        queued = self.messages.replay(message_enqueuer(self.outbox, self.clock))
+        report.filed.extend(queued.filed)
+        report.failed.extend(queued.failed)
+        return report
 
     # -- notifications ------------------------------------------------------------------------------
 

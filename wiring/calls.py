@@ -18,7 +18,7 @@ from nlu.knowledge import default_index
 from pbx.ai_operator.desk import AmiOperatorDesk
 from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactory
 from pbx.ai_operator.pending import PendingRecordings, pending_path
-from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
+from pbx.ai_operator.ports import LivePorts
 from pbx.ai_operator.recordings import RecordingAttacher
 from pbx.ami import AmiMonitor
 from pbx.ari.client import AriClient, AriError
@@ -27,7 +27,6 @@ from pbx.install import InstallError, layout
 from ticketing.calls import CallRepository
 from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
 from ticketing.notifications.outbox import OutboxRepository
-from ticketing.ports import SystemClock
 from ticketing.service import TicketService
 
 if TYPE_CHECKING:
@@ -70,15 +69,7 @@ class CallWiring:
     attacher: RecordingAttacher
     messages: MessageJournal
     outbox: OutboxRepository
-
-    def replay_journal(self) -> ReplayReport:
-        """Blocking: file the journaled tickets, and queue the journaled messages, if the database
-        is back."""
-        report = self.journal.replay(journal_writer(self.tickets))
-        queued = self.messages.replay(message_enqueuer(self.outbox, SystemClock()))
-        report.filed.extend(queued.filed)
-        report.failed.extend(queued.failed)
-        return report
+    replay_journal: Callable[[], ReplayReport]  # blocking: file/queue what the journals hold
 
 
 def build_call_wiring(
@@ -89,11 +80,11 @@ def build_call_wiring(
     recognizers: RecognizerFactory | None = None,
 ) -> CallWiring:
     settings = root.settings
-    tickets, journal, dossiers = root.tickets, root.journal, root.dossiers
+    filer, dossiers = root.filer, root.dossiers
     outbox, messages = root.outbox, root.messages
 
     def ports() -> LivePorts:
-        return LivePorts(tickets, dossiers, journal, outbox=outbox, messages=messages)
+        return LivePorts(filer, dossiers, outbox=outbox, messages=messages)
 
     async def channel_alive(channel_id: str) -> bool:
         try:
@@ -103,11 +94,10 @@ def build_call_wiring(
         return True
 
     lay = layout(settings)
-    attach_port = LivePorts(tickets, dossiers, journal)
     attacher = RecordingAttacher(
         channel_alive,
         lay.to_host,
-        attach_port.attach_recording,
+        LivePorts(filer, dossiers).attach_recording,
         store=PendingRecordings(pending_path(settings.data_dir)),
     )
     desk = AmiOperatorDesk(
@@ -124,4 +114,4 @@ def build_call_wiring(
         city=settings.city,
         hotline=settings.pbx.hotline_number,
     )
-    return CallWiring(services, tickets, journal, attacher, messages, outbox)
+    return CallWiring(services, root.tickets, root.journal, attacher, messages, outbox, root.replay_journals)
