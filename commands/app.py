@@ -31,8 +31,11 @@ def run_app() -> None:
     Needs a running Asterisk (`hotline pbx start`) with the rendered configuration; the ARI
     password comes from the settings. On stop, callers still in the app go to the operator queue.
     """
+    import logging
+
     from pbx.app import run
 
+    logging.getLogger("pbx.ai_operator.turns").setLevel(logging.INFO)  # which interpreter, each turn
     try:
         asyncio.run(run(load_settings(), ready=_ready))
     except SettingsError as exc:

@@ -24,6 +24,7 @@ from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpreter
 from nlu.dialogue.runner import CallPorts, Runner
+from nlu.interpreter import Tally
 from nlu.knowledge import default_index
 from pbx.ai_operator.ports import LivePorts
 from reference import CITIES
@@ -167,8 +168,9 @@ def chat_command(
     ports = console_ports(root, dossiers, create)
     interpreter = build_interpreter(interpreter_kind, city, root)
     click.echo(root.nlu_status(interpreter), err=True)
+    tally = Tally(interpreter)
     engine = DialogueEngine(
-        interpreter,
+        tally,
         default_index(),
         caller_id=caller_id,
         city=city,
@@ -189,6 +191,7 @@ def chat_command(
             break
     result: dict[str, Any] = {"draft": (runner.dry_run_draft or engine.draft).to_dict()}
     result["tickets"] = [{"code": code, "complete": complete} for code, complete in runner.created]
+    click.echo(tally.summary(), err=True)
     if runner.dry_run_draft is not None:
         click.echo("[chưa tạo phiếu; dùng --create để tạo / not filed; use --create]")
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -214,6 +214,23 @@ class ResilientInterpreter:
         self.primary.close()
 
 
+class Tally:
+    """An interpreter that notes which backend answered each turn (``rasa`` or ``fallback``)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.backends: list[str] = []
+
+    def interpret(self, text: str, now: datetime) -> Interpretation:
+        result: Interpretation = self.inner.interpret(text, now)
+        self.backends.append(result.backend)
+        return result
+
+    def summary(self) -> str:
+        """``NLU: rasa answered 2 of 3 turns`` (the rest: the fallback)."""
+        return f"NLU: rasa answered {self.backends.count('rasa')} of {len(self.backends)} turns"
+
+
 def describe(interpreter: object) -> str:
     """Which interpreter answers now, in one line: ``NLU: rasa at URL`` or ``NLU: fallback — reason``.
 
