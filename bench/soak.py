@@ -92,9 +92,12 @@ class PgCluster:
     """A PostgreSQL cluster of the soak's own (trust on loopback, a private port, a temp folder)."""
 
     def __init__(self, base: Path) -> None:
-        self.dir = base / "pg"
+        # Its own folder under /tmp: the postgres user must reach it, and a test's tmp_path is 0700.
+        self.home = Path(tempfile.mkdtemp(prefix="hotline-soak-pg-"))
+        os.chmod(self.home, 0o755)
+        self.dir = self.home / "pg"
         self.port = free_port()
-        self.log = base / "pg.log"
+        self.log = self.home / "pg.log"
 
     def _as_postgres(self, *argv: str) -> subprocess.CompletedProcess[str]:
         cmd = list(argv)
@@ -108,7 +111,6 @@ class PgCluster:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
             shutil.chown(self.log, "postgres", "postgres")
-            os.chmod(self.dir.parent, 0o755)
         done = self._as_postgres(str(PG_BIN / "initdb"), "-D", str(self.dir), "-A", "trust", "-U", "hotline")
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
@@ -123,6 +125,10 @@ class PgCluster:
 
     def stop(self) -> None:
         self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
 
     @property
     def url(self) -> str:
@@ -306,7 +312,7 @@ class Soak:
             if inst is not None:
                 inst.stop()
                 inst.remove_state()
-            pg.stop()
+            pg.remove()
             sms.close()
 
     def _start_rasa(self, rasa_dir: Path) -> dict[str, str]:

@@ -9,8 +9,7 @@ import json
 
 import click
 
-from commands.db import require_database, settings, user_errors
-from wiring import build
+from commands.db import services, user_errors
 
 
 def _mb(n: int) -> str:
@@ -38,14 +37,8 @@ def retention_cmd(apply_: bool, days: int | None, as_json: bool) -> None:
     recordings, the audit values quoting them) and of calls that ended that long ago (number,
     Asterisk recording), and remove attachment blobs no ticket refers to. The tickets themselves stay
     for the statistics. Dry run unless --apply."""
-    s = settings()
-    require_database(s.database_url)
-    services = build(s)
-    try:
-        with user_errors():
-            report = services.retention.run(apply=apply_, days=days)
-    finally:
-        services.close()
+    with user_errors():
+        report = services().retention.run(apply=apply_, days=days)
     if as_json:
         click.echo(
             json.dumps(

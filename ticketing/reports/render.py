@@ -13,12 +13,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+import reference
 from ticketing.reports.cells import neutralise, neutralise_row
 from ticketing.reports.charts import all_charts
 from ticketing.reports.data import Report, Table
 
 FORMATS = ("html", "xlsx", "csv")
-CITY_NAMES = {"hanoi": "Thành phố Hà Nội", "haiphong": "Thành phố Hải Phòng", "cantho": "Thành phố Cần Thơ"}
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +46,7 @@ def html(report: Report) -> str:
         .get_template("report.html.j2")
         .render(
             title=_title(report),
-            city=CITY_NAMES.get(report.city, report.city),
+            city=reference.CITY_NAMES.get(report.city, report.city),
             report=report,
             tables={t.key: t for t in report.tables()},
             charts=charts,
@@ -70,7 +70,7 @@ def xlsx(report: Report) -> bytes:
     info.append([_title(report)])
     info["A1"].font = Font(bold=True, size=13)
     info.append(["Kỳ báo cáo", report.period.label])
-    info.append(["Địa bàn", CITY_NAMES.get(report.city, report.city) or "Tất cả"])
+    info.append(["Địa bàn", reference.CITY_NAMES.get(report.city, report.city) or "Tất cả"])
     info.append(["Đơn vị", neutralise(report.agency or "Tất cả")])
     info.append(["Lĩnh vực", neutralise(report.category or "Tất cả")])
     info.append(["Lập lúc", report.generated_at.strftime("%H:%M %d/%m/%Y")])
