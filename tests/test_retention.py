@@ -97,3 +97,32 @@ def test_retention_erases_personal_data_of_old_closed_tickets(
     assert w.tickets.get(still_open).caller.phone == PHONE and _blob(w, open_recording).exists()
     again = service.run(apply=True)  # nothing left to do
     assert again.tickets == [] and again.calls == [] and again.orphan_blobs == []
+
+
+def test_retention_command_is_a_dry_run_unless_applied(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+    from config.settings import get_settings
+
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "var"), "HOTLINE_DATABASE__URL": "", "HOTLINE_CITY": "hanoi"}
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        get_settings.cache_clear()
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("db", "upgrade")
+    store = tmp_path / "var" / "attachments" / "ab" / "cd"
+    store.mkdir(parents=True)
+    orphan = store / ("abcd" + "0" * 60)
+    orphan.write_bytes(b"left by a crash")
+    os.utime(orphan, (time.time() - 3 * 86400, time.time() - 3 * 86400))
+    dry = json.loads(run("retention", "--json"))
+    assert dry["applied"] is False and dry["orphan_blobs"] == [orphan.name] and orphan.exists()
+    assert "dry run" in run("retention")
+    done = json.loads(run("retention", "--apply", "--json"))
+    assert done["applied"] is True and not orphan.exists() and done["freed_bytes"] == len(b"left by a crash")
+    get_settings.cache_clear()
