@@ -21,7 +21,7 @@ lost (must be 0), duplicates (must be 0), ticket recordings missing, the worst s
 recording (longest stretch where neither side is audible: an upper bound of what a caller heard as
 dead air, since the caller's own silences count too). JSON to bench/results/soak.json.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--concurrency 10] [--rasa] [--faults kill-app,...]
+    .venv/bin/python bench/soak.py [--minutes 10] [--concurrency 10] [--rasa] [--faults kill-app,...] [--keep]
 """
 
 from __future__ import annotations
@@ -565,6 +565,7 @@ def main() -> None:
     parser.add_argument(
         "--faults", default="", help=f"comma-separated, default all of: {','.join(ALL_FAULTS)}"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the run's logs and data folder")
     args = parser.parse_args()
     faults = [f for f in args.faults.split(",") if f] or [
         f for f in ALL_FAULTS if args.rasa or f != "stop-rasa"
@@ -573,7 +574,13 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
     soak = Soak(args.minutes, args.concurrency, faults, rasa=args.rasa)
-    result = soak.run()
+    try:
+        result = soak.run()
+    finally:
+        if args.keep:
+            print(f"logs and data kept in {soak.base}")
+        else:
+            shutil.rmtree(soak.base, ignore_errors=True)
     print(table(result))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "soak.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
