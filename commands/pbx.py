@@ -21,7 +21,7 @@ from commands.errors import UserError
 from config.settings import Settings, SettingsError, get_settings, require_secret, secrets_file_path
 from pbx.install import AsteriskLayout, InstallError, install, is_installed, layout
 from pbx.process import AsteriskProcess, PbxError
-from pbx.render import LOOPBACK, RenderError, render_to_disk, rendered_dir
+from pbx.render import RenderError, render_to_disk, rendered_dir
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.db.operators import OperatorRepository
 from ticketing.operators import OperatorEndpoint
@@ -80,8 +80,8 @@ def ports_of(settings: Settings) -> dict[str, tuple[str, int, str]]:
     pbx = settings.pbx
     return {
         "pbx.sip_port": (pbx.bind_host, pbx.sip_port, "udp"),
-        "pbx.http_port": (LOOPBACK, pbx.http_port, "tcp"),
-        "pbx.ami_port": (LOOPBACK, pbx.ami_port, "tcp"),
+        "pbx.http_port": (pbx.local_host, pbx.http_port, "tcp"),
+        "pbx.ami_port": (pbx.local_host, pbx.ami_port, "tcp"),
     }
 
 

@@ -55,6 +55,8 @@ class TrunkSettings(BaseModel):
 
 class PbxSettings(BaseModel):
     bind_host: str = "127.0.0.1"
+    # Loopback address of this node's ARI, AMI and AudioSocket (a cluster node on 127.0.0.12 uses that).
+    local_host: str = "127.0.0.1"
     sip_port: int = 5060
     http_port: int = 8088
     ami_port: int = 5038
@@ -74,6 +76,20 @@ class PbxSettings(BaseModel):
     debian_mirror: str = ""  # empty: the Debian archive from this machine's apt sources
     dev_trunk: bool = True  # development profile: accept calls from 127.0.0.1 without auth
     trunks: list[TrunkSettings] = Field(default_factory=list)
+    # host:port of the SIP front (Kamailio) where operators' phones register; empty: they register here.
+    operator_proxy: str = ""
+
+
+class ClusterSettings(BaseModel):
+    """Kamailio in front of several Asterisk nodes (``hotline cluster``)."""
+
+    front_host: str = "127.0.0.1"
+    front_port: int = 5060
+    first_node_address: str = "127.0.0.11"  # node N listens on this address + N - 1
+    probe_interval_s: int = 2  # SIP OPTIONS to every node; a silent node leaves rotation
+    invite_timeout_ms: int = 2000  # no answer at all from a node in this time: the next node
+    node_max_calls: int = 20  # calls a node takes at once before the front stops sending it more
+    kamailio_binary: str = "kamailio"
 
 
 class NluSettings(BaseModel):
@@ -136,6 +152,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @classmethod
     def settings_customise_sources(
