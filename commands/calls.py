@@ -53,7 +53,7 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    return import_journal(journal, offset, repo)
+    return import_journal(journal, offset, repo, node=lay.instance)
 
 
 def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any]:
@@ -72,6 +72,7 @@ def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any
         "recording_exists": bool(recording) and Path(recording).is_file(),
         "ticket_code": record.ticket_code,
         "draft_id": record.draft_id,
+        "node": record.node,
     }
 
 
@@ -116,7 +117,7 @@ def list_calls(limit: int, as_json: bool) -> None:
     for row in rows:
         duration = f"{row['duration_s']:.0f}s" if row["duration_s"] is not None else "-"
         click.echo(
-            f"{row['id']:>6}  {row['started_at'][:19]}  {row['caller'] or '-':<14} "
+            f"{row['id']:>6}  {row['started_at'][:19]}  {row['node'] or '-':<8} {row['caller'] or '-':<14} "
             f"{row['outcome'] or 'in progress':<12} {duration:>6}  {row['recording'] or '-'}"
         )
 

@@ -111,7 +111,9 @@ class HotlineApp:
         pbx = self.settings.pbx
         await asyncio.to_thread(self.prompts.warm)
         self._engine = make_engine(self.settings.database_url)
-        call_log = AsyncCallLog(CallLog(SqlCallRepository(make_session_factory(self._engine))))
+        call_log = AsyncCallLog(
+            CallLog(SqlCallRepository(make_session_factory(self._engine)), node=pbx.instance)
+        )
         await self.media_server.start()
         self.ari = AriClient(pbx.local_host, pbx.http_port, pbx.ari_user, self._ari_password, pbx.app_name)
         self.controller = CallController(
