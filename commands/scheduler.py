@@ -83,6 +83,7 @@ def build_scheduler(s: Settings, cities: tuple[str, ...], holder: str) -> tuple[
         holder=holder,
         dispatcher=dispatcher,
         call_import=lambda: import_fallback_calls(s, calls),
+        node=s.pbx.instance,
     )
     return scheduler, engine
 
