@@ -125,6 +125,7 @@ def build_context(
         "run_dir": run,
         "dispatcher_list": f"{run}/dispatcher.list",
         "children": 4,
+        "call_max_s": 7200,
     }
 
 

@@ -72,7 +72,11 @@ def read_pid(path: Path) -> int | None:
 
 
 def port_in_use(host: str, port: int, kind: int) -> bool:
+    """True when something listens on (or is bound to) the port. A TCP port left in TIME_WAIT by a
+    stopped Asterisk is free: Asterisk binds with SO_REUSEADDR, and so does this probe."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
