@@ -126,7 +126,12 @@ class HotlineApp:
             ended_at_of=self._recording_end,
             channel_prefix=f"{system_name(pbx.instance)}-",
         )
-        self.supervisor = AriSupervisor(self.ari, self.controller.on_event, self.controller.on_connected)
+        self.supervisor = AriSupervisor(
+            self.ari,
+            self.controller.on_event,
+            self.controller.on_connected,
+            self.controller.on_disconnected,
+        )
         self._tasks.append(asyncio.create_task(self.supervisor.run(), name="ari-supervisor"))
         self._tasks.append(asyncio.create_task(self._reconcile(), name="call-reconcile"))
         if pbx.ami_password:
