@@ -120,11 +120,10 @@ class Cluster:
         )
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
-    ensure_root(tmp_path / "install")
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
+def make_cluster(data_dir: Path, db_url: str) -> Cluster:
+    """Settings (environment) for a cluster of this session: free front port, free node addresses,
+    a random RTP range, the shared test Asterisk root and ``db_url``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     front_port = free_port(socket.SOCK_DGRAM)
     rtp = 20000 + random.randrange(0, 150) * 200
     env = {
@@ -132,7 +131,7 @@ def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
         "PYTHONPATH": str(REPO),
         "HOTLINE_DATA_DIR": str(data_dir),
         "HOTLINE_CONFIG": str(data_dir / "none.toml"),
-        "HOTLINE_DATABASE__URL": pg_url,
+        "HOTLINE_DATABASE__URL": db_url,
         "HOTLINE_PBX__ASTERISK_ROOT": str(CACHE_ROOT),
         "HOTLINE_PBX__RTP_PORT_START": str(rtp),
         "HOTLINE_PBX__RTP_PORT_END": str(rtp + 99),
@@ -143,7 +142,13 @@ def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
     }
     for key in [k for k in env if k.startswith("HOTLINE_PBX__") and k.endswith("_PASSWORD")]:
         del env[key]  # `cluster up` generates the secrets into the data dir
-    made = Cluster(env, front_port, data_dir, pg_url)
+    return Cluster(env, front_port, data_dir, db_url)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
+    ensure_root(tmp_path / "install")
+    made = make_cluster(tmp_path / "data", pg_url)
     try:
         yield made
     finally:
