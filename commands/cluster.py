@@ -233,8 +233,21 @@ def cluster_group() -> None:
     """
 
 
-@cluster_group.command("up")
-@click.option("--nodes", "count", type=click.IntRange(1, MAX_NODES), default=2, show_default=True)
+@cluster_group.command(
+    "up",
+    epilog=(
+        "\b\nExamples:\n  hotline cluster up --nodes 2\n"
+        "  HOTLINE_CLUSTER__FRONT_PORT=5070 hotline cluster up --nodes 3"
+    ),
+)
+@click.option(
+    "--nodes",
+    "count",
+    type=click.IntRange(1, MAX_NODES),
+    default=2,
+    show_default=True,
+    help="How many nodes.",
+)
 def up_cmd(count: int) -> None:
     """Start the front and N nodes (or whatever of them is not running); returns once every node's app
     takes calls and the front has every node in rotation."""
@@ -282,7 +295,7 @@ def up_cmd(count: int) -> None:
     )
 
 
-@cluster_group.command("status")
+@cluster_group.command("status", epilog="Example:\n\n  hotline cluster status --json")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def status_cmd(as_json: bool) -> None:
     """Show the front and whether each node takes calls (app registered and in the front's rotation)."""
@@ -305,7 +318,7 @@ def status_cmd(as_json: bool) -> None:
         click.echo(f"{row['id']:<8} {row['address']:<15} {'up' if row['up'] else 'DOWN'}")
 
 
-@cluster_group.command("down")
+@cluster_group.command("down", epilog="Example:\n\n  hotline cluster down")
 def down_cmd() -> None:
     """Stop every node's app, scheduler and Asterisk, then the front."""
     settings = load_settings()

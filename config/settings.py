@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     city: Literal["hanoi", "haiphong", "cantho"] = "hanoi"
     data_dir: Path = Path("var")
+    # The content-addressed attachment store (recordings, evidence); empty: <data_dir>/attachments. In a
+    # cluster, a shared filesystem path mounted alike on every node and on the portal host.
+    attachments_path: str = ""
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)
@@ -184,7 +187,7 @@ class Settings(BaseSettings):
 
     @property
     def attachments_dir(self) -> Path:
-        return self.data_dir / "attachments"
+        return Path(self.attachments_path) if self.attachments_path else self.data_dir / "attachments"
 
 
 def secrets_file_path(toml_file: Path | None = None) -> Path:
