@@ -133,7 +133,12 @@ def start_node_pbx(node_cfg: Settings, operators: list[Any]) -> int:
         if lay.kind == "chroot" and not is_installed(lay.root):
             raise UserError("Asterisk is not installed; run: hotline pbx install (chưa cài Asterisk)")
         render_to_disk(node_cfg, lay, operators)
-        return AsteriskProcess(lay).start(rendered_dir(lay), ports_of(node_cfg))
+        proc = AsteriskProcess(lay)
+        running = proc.pid()
+        if running is not None and proc.is_running():
+            proc.reload(rendered_dir(lay))  # operators added since: the node knows them now
+            return running
+        return proc.start(rendered_dir(lay), ports_of(node_cfg))
     except (InstallError, RenderError, PbxError) as exc:
         raise UserError(f"{node_cfg.pbx.instance}: {exc}") from exc
 
@@ -267,7 +272,15 @@ def up_cmd(count: int) -> None:
         click.echo(f"{node.id}: Asterisk on {node.address}:{node.sip_port}, pid {pid}")
     front = front_process(settings)
     try:
+        cfg = front.run_dir / "kamailio.cfg"
+        before = cfg.read_text("utf-8") if cfg.is_file() else ""
         cfg = render_front(settings.cluster, nodes, operators, front.run_dir)
+        if front.pid() is not None and cfg.read_text("utf-8") != before:
+            # Kamailio cannot reload its script: the new operator list needs a restart (a second or
+            # so; calls in progress go on through the recorded route, phones keep their registration
+            # on the next REGISTER).
+            click.echo("front: configuration changed (operators); restarting Kamailio")
+            front.stop()
         click.echo(f"front: Kamailio on {front_address(settings)}, pid {front.start(cfg)}")
     except (RenderError, KamailioError) as exc:
         raise UserError(f"front: {exc}") from exc

@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.asterisk import CACHE_ROOT, ensure_root, free_port, sipp_workdir
-from tests.sipcaller import CallerScript, read_stats, render_caller
+from tests.sipcaller import SCENARIOS, CallerScript, read_stats, render_caller
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow, pytest.mark.postgres]
 
@@ -243,3 +243,89 @@ def test_calls_spread_fail_over_and_the_node_rejoins(cluster: Cluster, tmp_path:
             break
         time.sleep(2)
     assert not missing, f"tickets without their recording: {[m.code for m in missing]}"
+
+
+class FrontPhone:
+    """An operator's phone (SIPp, the scenarios of tests/sipcaller.py) registered at the front."""
+
+    def __init__(self, cluster: Cluster, workdir: Path, user: str, password: str) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        for template in ("operator_register.xml", "operator_answer.xml"):
+            xml = (SCENARIOS / template).read_text(encoding="iso-8859-1")
+            xml = xml.replace("{user}", user).replace("{password}", password)
+            (workdir / template).write_text(xml, encoding="iso-8859-1")
+        self.log = workdir / "messages.log"
+        argv = [
+            "sipp", "-sf", str(workdir / "operator_register.xml"),
+            "-oocsf", str(workdir / "operator_answer.xml"),
+            f"127.0.0.1:{cluster.front_port}", "-s", user, "-i", "127.0.0.2",
+            "-p", str(free_port(socket.SOCK_DGRAM, "127.0.0.2")),
+            "-mp", str(free_port(socket.SOCK_DGRAM, "127.0.0.2")),
+            "-m", "1", "-nostdin", "-trace_msg", "-message_file", str(self.log),
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(argv, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def invites(self) -> list[str]:
+        text = self.log.read_text(errors="replace") if self.log.is_file() else ""
+        return [m for m in text.split("\n\n") if "INVITE sip:" in m and "received" in m]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def node_cli(node: str, command: str) -> str:
+    argv = [
+        "chroot",
+        str(CACHE_ROOT),
+        "asterisk",
+        "-C",
+        f"/etc/asterisk-{node}/asterisk.conf",
+        "-rx",
+        command,
+    ]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False).stdout
+
+
+def wait_until(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def test_operators_register_at_the_front_and_every_node_reaches_them(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    up = cluster.hotline("cluster", "up", "--nodes", "2")
+    assert up.returncode == 0, up.stdout + up.stderr
+    added = cluster.hotline("operators", "add", "op1", "--display", "Tổng đài viên Lan")
+    assert added.returncode == 0, added.stderr
+    password = next(ln.split(":", 1)[1].strip() for ln in added.stdout.splitlines() if "password:" in ln)
+    again = cluster.hotline("cluster", "up", "--nodes", "2")  # nodes reload, the front restarts
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "restarting Kamailio" in again.stdout
+    address = {n["id"]: n["address"] for n in cluster.status()["nodes"]}
+    script = CallerScript(caller="0912345678").silence(3.0).dtmf("0").silence(14.0)
+    for drained, target in (("node1", "node2"), ("node2", "node1")):
+        phone = FrontPhone(cluster, tmp_path / f"phone-{target}", "op1", password)
+        try:
+            # registered at the front, and reachable from both nodes through it (their qualify)
+            for node in ("node1", "node2"):
+                wait_until(lambda n=node: "Avail" in node_cli(n, "pjsip show contacts"), 60, f"op1 on {node}")
+            assert cluster.hotline("cluster", "undrain", "node1").returncode == 0
+            assert cluster.hotline("cluster", "undrain", "node2").returncode == 0
+            drain = cluster.hotline("cluster", "drain", drained)
+            assert drain.returncode == 0, drain.stderr
+            work = tmp_path / f"call-{target}"
+            stats = finish(cluster.place(work, script, calls=1, rate=1, concurrent=1), work)
+            assert int(stats.get("SuccessfulCall(C)", 0)) == 1
+            last = sorted(cluster.calls(), key=at)[-1]
+            assert last["node"] == target and last["outcome"] == "transferred", last
+            wait_until(lambda p=phone: p.invites(), 20, f"the operator's phone ringing from {target}")
+            invite = phone.invites()[0]
+            assert f"Via: SIP/2.0/UDP 127.0.0.1:{cluster.front_port}" in invite  # through the front
+            assert f"Via: SIP/2.0/UDP {address[target]}:5060" in invite  # from the node of the call
+        finally:
+            phone.stop()

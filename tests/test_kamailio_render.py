@@ -58,7 +58,7 @@ def test_rendered_front_dispatches_by_call_load_with_probing_and_failover(tmp_pa
     assert 'modparam("tm", "fr_timer", 1500)' in cfg
     assert 'ds_mark_dst("ip")' in cfg and "ds_next_dst()" in cfg  # failover on timeout/5xx
     assert 't_check_status("5[0-9][0-9]")' in cfg
-    assert 'save("location")' in cfg and 'lookup("location")' in cfg
+    assert 'save("location", "0x04")' in cfg and 'lookup("location")' in cfg
     assert f'$var(ha1) = "{op.password_md5}"' in cfg
     assert f"unix:{tmp_path}/kamailio_ctl" in cfg
     lines = [ln for ln in ds.splitlines() if not ln.startswith("#")]
