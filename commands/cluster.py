@@ -33,7 +33,7 @@ from commands.up import app_registered, hotline_executable, prepare, process_ali
 from config.private_files import open_private_binary, private_dir
 from config.settings import Settings
 from pbx.install import InstallError, is_installed, layout
-from pbx.kamailio import ClusterNode, KamailioError, KamailioProcess, cluster_nodes
+from pbx.kamailio import ClusterNode, KamailioError, KamailioProcess, check_config, cluster_nodes
 from pbx.kamailio import render_to_disk as render_front
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import RenderError, render_to_disk, rendered_dir
@@ -343,6 +343,47 @@ def down_cmd() -> None:
         click.echo("front: stopped")
     (cluster_dir(settings) / STATE_NAME).unlink(missing_ok=True)
     click.echo("cluster is down")
+
+
+def parse_node(spec: str) -> ClusterNode:
+    """``node1=10.0.0.11`` or ``node1=10.0.0.11:5060``."""
+    node_id, sep, where = spec.partition("=")
+    address, _, port = where.partition(":")
+    if not sep or not node_id or not address:
+        raise UserError(f"--node {spec!r}: write ID=ADDRESS[:PORT], e.g. node1=10.0.0.11")
+    try:
+        return ClusterNode(node_id, address, int(port) if port else 5060)
+    except ValueError as exc:
+        raise UserError(f"--node {spec!r}: the port is not a number") from exc
+
+
+@cluster_group.command(
+    "front",
+    epilog=(
+        "\b\nExamples (on the Kamailio host of a production cluster):\n"
+        "  hotline cluster front --node node1=10.0.0.11 --node node2=10.0.0.12\n"
+        "  hotline cluster front --node node1=10.0.0.11 --node node2=10.0.0.12 --start"
+    ),
+)
+@click.option("--node", "specs", multiple=True, required=True, help="A node as ID=ADDRESS[:PORT] (repeat).")
+@click.option("--start", is_flag=True, help="Start (or restart with the new configuration) Kamailio here.")
+def front_cmd(specs: tuple[str, ...], start: bool) -> None:
+    """Render and check the SIP front's configuration for nodes on other machines (one per machine)."""
+    settings = load_settings()
+    nodes = [parse_node(spec) for spec in specs]
+    operators = load_operators(settings)
+    front = front_process(settings)
+    try:
+        cfg = render_front(settings.cluster, nodes, operators, front.run_dir)
+        check_config(cfg, settings.cluster.kamailio_binary)
+        click.echo(f"front: {cfg} and {cfg.parent / 'dispatcher.list'} checked with kamailio -c")
+        if start:
+            front.stop()
+            click.echo(f"front: Kamailio on {front_address(settings)}, pid {front.start(cfg)}")
+        else:
+            click.echo(f"run it with: kamailio -f {cfg} -DD -E -Y {cfg.parent}  (or --start)")
+    except (RenderError, KamailioError) as exc:
+        raise UserError(f"front: {exc}") from exc
 
 
 def _set_state(settings: Settings, node_id: str, state: str) -> tuple[ClusterNode, Settings]:

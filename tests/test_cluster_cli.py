@@ -88,7 +88,20 @@ def test_attachments_can_live_on_a_shared_path(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, attachments_path=str(shared)).attachments_dir == shared
 
 
-@pytest.mark.parametrize("command", ["up", "status", "down", "drain", "undrain"])
+def test_front_for_nodes_on_other_machines_is_rendered_and_checked(env: Path) -> None:
+    assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = CliRunner().invoke(
+        cli, ["cluster", "front", "--node", "node1=10.0.0.11", "--node", "node2=10.0.0.12:5070"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "checked with kamailio -c" in result.output
+    listing = (env / "cluster/front/dispatcher.list").read_text()
+    assert "sip:10.0.0.11:5060 0 0 duid=node1" in listing and "sip:10.0.0.12:5070 0 0 duid=node2" in listing
+    bad = CliRunner().invoke(cli, ["cluster", "front", "--node", "node1"])
+    assert bad.exit_code == 1 and "ID=ADDRESS" in bad.output
+
+
+@pytest.mark.parametrize("command", ["up", "status", "down", "drain", "undrain", "front"])
 def test_help_has_examples(command: str) -> None:
     result = CliRunner().invoke(cli, ["cluster", command, "--help"])
     assert (
