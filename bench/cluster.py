@@ -28,6 +28,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -212,7 +213,7 @@ def main() -> None:
         measured["kamailio_idle_cpu_share"] = idle_rate
         measured["setup_calls_ok"] = ok
         # 2. per node: Asterisk and app CPU per call-second under load through the front
-        nodes = ("node1", "node2")
+        nodes = cluster.nodes()
         ast = {n: pid_of(CACHE_ROOT / f"run/asterisk-{n}/asterisk.pid") for n in nodes}
         app = {n: pid_of(work / f"data/cluster/{n}/app.pid") for n in nodes}
         ast0 = {n: cpu_seconds(p) for n, p in ast.items()}
@@ -236,6 +237,9 @@ def main() -> None:
         measured["app_cpu_per_call"] = app_cpu / call_seconds if call_seconds else 0.0
     finally:
         cluster.hotline("cluster", "down", timeout=180)
+        for node in cluster.nodes():
+            for parent in ("etc", "run", "var/spool", "var/log", "var/lib", "var/cache"):
+                shutil.rmtree(CACHE_ROOT / parent / f"asterisk-{node}", ignore_errors=True)
         drop_db(db_url)
     numbers = call_numbers()
     plan = sizing(measured, numbers, args.aht, args.talk, args.headroom)

@@ -86,6 +86,7 @@ class ClusterSettings(BaseModel):
     front_host: str = "127.0.0.1"
     front_port: int = 5060
     first_node_address: str = "127.0.0.11"  # node N listens on this address + N - 1
+    node_prefix: str = "node"  # node N is Asterisk instance "<prefix>N"
     probe_interval_s: int = 2  # SIP OPTIONS to every node; a silent node leaves rotation
     invite_timeout_ms: int = 2000  # no answer at all from a node in this time: the next node
     node_max_calls: int = 20  # calls a node takes at once before the front stops sending it more

@@ -54,7 +54,10 @@ def node_address(cluster: ClusterSettings, number: int) -> str:
 
 
 def cluster_nodes(cluster: ClusterSettings, count: int, sip_port: int = 5060) -> list[ClusterNode]:
-    return [ClusterNode(f"node{n}", node_address(cluster, n), sip_port) for n in range(1, count + 1)]
+    return [
+        ClusterNode(f"{cluster.node_prefix}{n}", node_address(cluster, n), sip_port)
+        for n in range(1, count + 1)
+    ]
 
 
 def template_dir() -> Path:

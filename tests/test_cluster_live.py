@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,6 +86,11 @@ class Cluster:
         assert done.returncode == 0, done.stderr
         return dict(json.loads(done.stdout))
 
+    def nodes(self) -> tuple[str, str]:
+        """The ids of node 1 and node 2 (``<prefix>1``, ``<prefix>2``)."""
+        prefix = self.env["HOTLINE_CLUSTER__NODE_PREFIX"]
+        return f"{prefix}1", f"{prefix}2"
+
     def asterisk_pid(self, node: str) -> int:
         return int((CACHE_ROOT / f"run/asterisk-{node}/asterisk.pid").read_text().strip())
 
@@ -137,6 +143,8 @@ def make_cluster(data_dir: Path, db_url: str) -> Cluster:
         "HOTLINE_PBX__RTP_PORT_END": str(rtp + 99),
         "HOTLINE_CLUSTER__FRONT_PORT": str(front_port),
         "HOTLINE_CLUSTER__FIRST_NODE_ADDRESS": free_node_base(),
+        # node instances of their own in the shared Asterisk root (another cluster may run meanwhile)
+        "HOTLINE_CLUSTER__NODE_PREFIX": f"c{random.randrange(10**6)}n",
         "HOTLINE_CLUSTER__PROBE_INTERVAL_S": str(PROBE_S),
         "HOTLINE_CLUSTER__INVITE_TIMEOUT_MS": str(INVITE_TIMEOUT_MS),
     }
@@ -153,6 +161,10 @@ def cluster(tmp_path: Path, pg_url: str) -> Iterator[Cluster]:
         yield made
     finally:
         down = made.hotline("cluster", "down", timeout=120)
+        prefix = made.env["HOTLINE_CLUSTER__NODE_PREFIX"]
+        for node in (f"{prefix}1", f"{prefix}2"):
+            for parent in ("etc", "run", "var/spool", "var/log", "var/lib", "var/cache"):
+                shutil.rmtree(CACHE_ROOT / parent / f"asterisk-{node}", ignore_errors=True)
         assert down.returncode == 0, down.stderr
 
 
@@ -170,7 +182,8 @@ def test_calls_spread_fail_over_and_the_node_rejoins(cluster: Cluster, tmp_path:
     assert up.returncode == 0, up.stdout + up.stderr
     status = cluster.status()
     assert status["front"] == f"127.0.0.1:{cluster.front_port}"
-    assert [(n["id"], n["up"]) for n in status["nodes"]] == [("node1", True), ("node2", True)]
+    node1, node2 = cluster.nodes()
+    assert [(n["id"], n["up"]) for n in status["nodes"]] == [(node1, True), (node2, True)]
     node_of = {n["address"]: n["id"] for n in status["nodes"]}
     assert len(node_of) == 2
 
@@ -183,26 +196,26 @@ def test_calls_spread_fail_over_and_the_node_rejoins(cluster: Cluster, tmp_path:
         -3000:
     ]
     spread = Counter(r["node"] for r in cluster.calls())
-    assert sum(spread.values()) == 12 and set(spread) == {"node1", "node2"}
-    assert all(4.8 <= spread[n] <= 7.2 for n in ("node1", "node2")), spread  # each within ±20 % of 6
+    assert sum(spread.values()) == 12 and set(spread) == {node1, node2}
+    assert all(4.8 <= spread[n] <= 7.2 for n in (node1, node2)), spread  # each within ±20 % of 6
 
     # 2. node2's Asterisk killed mid-run
     two = tmp_path / "failover"
     proc = cluster.place(two, script, calls=14, rate=1.0, concurrent=14)
     time.sleep(5.0)
     killed_at = datetime.now(UTC)
-    os.kill(cluster.asterisk_pid("node2"), signal.SIGKILL)
+    os.kill(cluster.asterisk_pid(node2), signal.SIGKILL)
     stats = finish(proc, two)
     rows = [r for r in cluster.calls() if at(r) > killed_at - timedelta(seconds=6)]
-    in_flight = [r for r in rows if r["node"] == "node2" and at(r) < killed_at]
+    in_flight = [r for r in rows if r["node"] == node2 and at(r) < killed_at]
     after = [r for r in rows if at(r) >= killed_at]
     assert in_flight, rows  # the kill hit calls in progress
     assert int(stats.get("FailedCall(C)", 0)) <= len(in_flight), stats
     assert int(stats.get("SuccessfulCall(C)", 0)) + len(in_flight) >= 14
     window = timedelta(seconds=PROBE_S + INVITE_TIMEOUT_MS / 1000 + 1)
     late = [r for r in after if at(r) >= killed_at + window]
-    assert late and {r["node"] for r in late} == {"node1"}, after
-    assert {r["node"] for r in after} == {"node1"}  # those in the window failed over to node1 too
+    assert late and {r["node"] for r in late} == {node1}, after
+    assert {r["node"] for r in after} == {node1}  # those in the window failed over to node1 too
     assert not cluster.status()["nodes"][1]["up"]
 
     # 3. back: `cluster up` again starts node2's Asterisk; its app reconnects and the front probes it in
@@ -213,7 +226,7 @@ def test_calls_spread_fail_over_and_the_node_rejoins(cluster: Cluster, tmp_path:
     stats = finish(cluster.place(three, script, calls=6, rate=1.5, concurrent=6), three)
     assert int(stats.get("SuccessfulCall(C)", 0)) == 6
     newest = sorted(cluster.calls(), key=at)[-6:]
-    assert {r["node"] for r in newest} == {"node1", "node2"}
+    assert {r["node"] for r in newest} == {node1, node2}
 
     # nothing lost: every call closed, each in-flight one of node2 with its draft or a handoff
     deadline = time.monotonic() + 60
@@ -308,14 +321,15 @@ def test_operators_register_at_the_front_and_every_node_reaches_them(
     assert "restarting Kamailio" in again.stdout
     address = {n["id"]: n["address"] for n in cluster.status()["nodes"]}
     script = CallerScript(caller="0912345678").silence(3.0).dtmf("0").silence(14.0)
-    for drained, target in (("node1", "node2"), ("node2", "node1")):
+    node1, node2 = cluster.nodes()
+    for drained, target in ((node1, node2), (node2, node1)):
         phone = FrontPhone(cluster, tmp_path / f"phone-{target}", "op1", password)
         try:
             # registered at the front, and reachable from both nodes through it (their qualify)
-            for node in ("node1", "node2"):
+            for node in (node1, node2):
                 wait_until(lambda n=node: "Avail" in node_cli(n, "pjsip show contacts"), 60, f"op1 on {node}")
-            assert cluster.hotline("cluster", "undrain", "node1").returncode == 0
-            assert cluster.hotline("cluster", "undrain", "node2").returncode == 0
+            assert cluster.hotline("cluster", "undrain", node1).returncode == 0
+            assert cluster.hotline("cluster", "undrain", node2).returncode == 0
             drain = cluster.hotline("cluster", "drain", drained)
             assert drain.returncode == 0, drain.stderr
             work = tmp_path / f"call-{target}"
