@@ -11,6 +11,7 @@ from commands.calendar import calendar_group
 from commands.call import call_group
 from commands.calls import calls_group
 from commands.chat import chat_command
+from commands.cluster import cluster_group
 from commands.db import db_group
 from commands.dossiers import dossiers_group
 from commands.journal import journal_group
@@ -51,4 +52,5 @@ COMMAND_GROUPS: list[click.Command] = [
     journal_group,
     up_cmd,
     down_cmd,
+    cluster_group,
 ]

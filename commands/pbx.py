@@ -22,7 +22,6 @@ from pbx.install import AsteriskLayout, InstallError, install, is_installed, lay
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import (
     DEV_TRUNK_WARNING,
-    LOOPBACK,
     RenderError,
     dev_trunk_enabled,
     render_to_disk,
@@ -88,8 +87,8 @@ def ports_of(settings: Settings) -> dict[str, tuple[str, int, str]]:
     pbx = settings.pbx
     return {
         "pbx.sip_port": (pbx.bind_host, pbx.sip_port, "udp"),
-        "pbx.http_port": (LOOPBACK, pbx.http_port, "tcp"),
-        "pbx.ami_port": (LOOPBACK, pbx.ami_port, "tcp"),
+        "pbx.http_port": (pbx.local_host, pbx.http_port, "tcp"),
+        "pbx.ami_port": (pbx.local_host, pbx.ami_port, "tcp"),
     }
 
 

@@ -46,6 +46,7 @@ OPERATOR_PRIORITY = 1
 DRAFT_VARIABLE = "HOTLINE_DRAFT"
 CALL_VARIABLE = "HOTLINE_CALL"
 MEDIA_CONNECT_TIMEOUT_S = 5.0
+PBX_CHECK_S = 2.0  # at a call's end: no ARI answer in this time means Asterisk is gone
 MEDIA_CHANNEL_PREFIX = "hotline-media-"
 
 
@@ -225,6 +226,7 @@ class CallController:
         # Channel ids of this Asterisk start with its system name: records of another PBX sharing the
         # database are never closed from here.
         self.channel_prefix = channel_prefix
+        self._lost_tasks: set[asyncio.Task[None]] = set()  # calls ending after their PBX died
         self.frame_clock = frame_clock or FrameClock()  # one 20 ms tick paces every call's audio
         self.media_server = media_server
         self.call_log = call_log
@@ -258,6 +260,18 @@ class CallController:
             call = self.calls.get(event.channel.id)
             if call is not None:
                 await self._end(call)
+
+    async def on_disconnected(self) -> None:
+        """The ARI connection dropped. If Asterisk itself is gone (a crashed node), so are its calls:
+        each live call ends now as lost with its PBX (its handler keeps what the caller said as a
+        call-back draft) instead of talking on into a dead channel."""
+        if not self.calls or not await self._pbx_unreachable():
+            return
+        for call in list(self.calls.values()):
+            if not call.ended:
+                task = asyncio.create_task(self._end(call), name=f"lost-{call.channel.id}")
+                self._lost_tasks.add(task)
+                task.add_done_callback(self._lost_tasks.discard)
 
     async def on_connected(self) -> None:
         """(Re-)registered: forget calls whose channel is gone, hand over channels nobody drives."""
@@ -475,6 +489,13 @@ class CallController:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await call.setup
         self.media_server.forget(call.media_uuid)
+        if call.session is not None and await self._pbx_unreachable():
+            # Asterisk died under the call (a node of a cluster crashed): not the caller's doing.
+            log.error("Asterisk is unreachable: call %s was lost with its PBX", call.channel.id)
+            call.outcome = call.outcome or Outcome.FAILED
+            lost = getattr(call.handler, "on_pbx_lost", None)
+            if lost is not None:
+                lost()
         if call.session is not None:
             try:
                 await call.handler.on_hangup()
@@ -499,6 +520,19 @@ class CallController:
         self.finished.append(call)
         if self.on_call_ended is not None:
             self.on_call_ended(call.channel.id)
+
+    async def _pbx_unreachable(self) -> bool:
+        """True when ARI cannot be reached at all (connection refused or no answer), i.e. Asterisk is
+        gone; an HTTP answer of any kind means the PBX is alive."""
+        try:
+            await asyncio.wait_for(self.ari.channels(), PBX_CHECK_S)
+        except TimeoutError:
+            return True
+        except AriError as exc:
+            return exc.status == 0  # no HTTP status: the connection itself failed
+        except Exception:
+            return False
+        return False
 
     async def shutdown(self) -> None:
         """Stopping the app: every live caller goes to the operators, then everything is cleaned up."""

@@ -270,6 +270,14 @@ def dev_trunk_enabled(settings: Settings) -> bool:
     return wanted is None or wanted
 
 
+def check_loopback(value: str, field: str) -> str:
+    """ARI, AMI and AudioSocket carry secrets and audio unencrypted: loopback addresses only."""
+    check_ip(value, field)
+    if not ipaddress.ip_address(value).is_loopback:
+        raise RenderError(f"{field} {value!r} must be a loopback address (127.x.x.x or ::1)")
+    return value
+
+
 def check_trunk(trunk: TrunkSettings) -> TrunkView:
     name = check_name(trunk.name, "trunk name")
     _no_newline(trunk.host, f"trunk {name} host")
@@ -316,6 +324,11 @@ def build_context(
     for field in ("ari_user", "ami_user", "app_name"):
         check_name(getattr(pbx, field), f"pbx.{field}")
     check_ip(pbx.bind_host, "pbx.bind_host")
+    check_loopback(pbx.local_host, "pbx.local_host")
+    if pbx.operator_proxy:
+        _no_newline(pbx.operator_proxy, "pbx.operator_proxy")
+        if not HOST_RE.match(pbx.operator_proxy):
+            raise RenderError(f"pbx.operator_proxy {pbx.operator_proxy!r} is not a host or host:port")
     if not NUMBER_RE.match(pbx.hotline_number):
         raise RenderError(f"pbx.hotline_number {pbx.hotline_number!r} must be 2-15 digits")
     ports = {
@@ -350,7 +363,7 @@ def build_context(
         "pbx": pbx,
         "layout": layout,
         "system_name": system_name(layout.instance),
-        "loopback": LOOPBACK,
+        "loopback": pbx.local_host,
         "realm": REALM,
         "fallback_journal": f"{layout.log_dir}/{FALLBACK_JOURNAL}",
         "timezone": check_timezone(settings.calendar.timezone, "calendar.timezone"),

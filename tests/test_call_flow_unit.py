@@ -373,3 +373,43 @@ async def test_records_of_calls_that_ended_out_of_sight_are_closed() -> None:
     assert await ctl.reconcile() == 0  # ARI unreachable: nothing is closed on a guess
     await ctl.shutdown()
     await server.close()
+
+
+async def test_asterisk_dying_under_a_call_ends_it_as_failed_and_tells_the_handler() -> None:
+    """A cluster node's Asterisk crashes: the ARI socket drops and ARI refuses connections. The live
+    call ends at once as failed and its handler hears it was lost with the PBX (a call-back draft)."""
+    handler = ScriptedHandler()
+    lost: list[bool] = []
+    handler.on_pbx_lost = lambda: lost.append(True)  # type: ignore[attr-defined]
+    ctl, ari, calls, server = await make(handler)
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(handler.started.wait(), 3)
+
+    async def refused() -> list[Channel]:
+        raise AriError("GET /channels: All connection attempts failed")  # no HTTP status at all
+
+    ari.channels = refused  # type: ignore[method-assign]
+    await ctl.on_disconnected()
+    for _ in range(200):
+        if not ctl.calls:
+            break
+        await asyncio.sleep(0.01)
+    assert not ctl.calls and lost == [True] and handler.hangups == 1
+    assert calls.records[chan.id].outcome is Outcome.FAILED and calls.records[chan.id].ended_at
+    await server.close()
+
+
+async def test_a_dropped_ari_socket_with_asterisk_alive_leaves_calls_alone() -> None:
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(handler.started.wait(), 3)
+    ari.live = [chan]
+    await ctl.on_disconnected()  # ARI still answers: a network blip, the reconnect resyncs
+    await asyncio.sleep(0.05)
+    assert chan.id in ctl.calls and handler.hangups == 0
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert calls.records[chan.id].outcome is Outcome.ABANDONED
+    await server.close()

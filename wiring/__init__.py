@@ -202,7 +202,7 @@ class Services:
     def call_log(self) -> CallLog:
         from ticketing.calls import CallLog
 
-        return CallLog(self.call_records)
+        return CallLog(self.call_records, node=self.settings.pbx.instance)
 
     def import_fallback_calls(self) -> int:
         """Fold the PBX's journal of calls the app never saw into the call log."""
@@ -228,6 +228,7 @@ class Services:
             holder=holder,
             dispatcher=self.dispatcher(holder),
             call_import=self.import_fallback_calls,
+            node=self.settings.pbx.instance,
         )
 
     # -- understanding and lookups ------------------------------------------------------------------

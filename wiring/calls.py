@@ -58,7 +58,7 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    return import_journal(journal, offset, repo)
+    return import_journal(journal, offset, repo, node=lay.instance)
 
 
 @dataclass
