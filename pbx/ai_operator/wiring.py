@@ -13,8 +13,8 @@ from typing import cast
 from sqlalchemy import Engine
 
 from config.settings import Settings
-from nlu.asr.models import resolve_model_path
-from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
+from nlu.asr import engines
+from nlu.asr.recognizer import AsrUnavailable
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
 from nlu.knowledge import default_index
 from pbx.ai_operator.desk import AmiOperatorDesk
@@ -73,17 +73,20 @@ def dossier_source(settings: Settings) -> DossierSource:
 
 
 def recognizer_factory(settings: Settings) -> RecognizerFactory | None:
-    """The configured (or first installed) Vosk model, loaded now; None when there is none."""
-    path = resolve_model_path(settings.nlu.vosk_model_path, settings.models_dir)
-    if path is None:
-        log.error("no speech model installed (hotline models fetch vi-small): keypad-only calls")
+    """The configured engine's model (``asr.engine``: Vosk or Whisper), loaded now; None when there is
+    none."""
+    if engines.choose(settings) is None:
+        log.error(
+            "no speech model installed (hotline models fetch whisper-base, or vi-small): keypad-only calls"
+        )
         return None
     try:
-        model = load_model(str(path))
+        choice, model = engines.load(settings)
     except AsrUnavailable as exc:
         log.error("%s: keypad-only calls", exc)
         return None
-    return lambda: StreamingRecognizer(model)
+    log.info("speech recognition: %s (%s)", choice.engine, choice.path)
+    return engines.recognizer_maker(choice, model, settings)
 
 
 @dataclass
