@@ -7,6 +7,7 @@ import click
 from commands.agencies import agencies_group
 from commands.agi import agi_group
 from commands.app import app_group
+from commands.asr import asr_group
 from commands.calendar import calendar_group
 from commands.call import call_group
 from commands.calls import calls_group
@@ -35,6 +36,7 @@ COMMAND_GROUPS: list[click.Command] = [
     scheduler_group,
     reports_group,
     models_group,
+    asr_group,
     nlu_group,
     calendar_group,
     calls_group,

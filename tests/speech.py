@@ -28,3 +28,29 @@ def whisper_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def whisper_engine(whisper_dir: Path) -> Any:
     return WhisperEngine(load_whisper(str(whisper_dir)), "hanoi")
+
+
+DOMAIN_UTTERANCES = (
+    ("report_lights", "tôi muốn phản ánh đèn đường bị hỏng"),
+    ("ward_dong_da", "phường đống đa"),
+    ("operator", "cho tôi gặp tổng đài viên"),
+)
+
+
+def write_fixtures(folder: Path, vieneu: int = 6, domain: bool = True) -> Path:
+    """WAV + .txt pairs for ``hotline asr eval``: the first ``vieneu`` natural recordings, and the
+    domain utterances spoken by espeak-ng (the voice callers hear today)."""
+    import shutil
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for wav, text in vieneu_samples()[:vieneu]:
+        shutil.copyfile(wav, folder / wav.name)
+        (folder / wav.with_suffix(".txt").name).write_text(text + "\n", "utf-8")
+    if domain:
+        for name, text in DOMAIN_UTTERANCES:
+            subprocess.run(
+                ["espeak-ng", "-v", "vi", "-w", str(folder / f"espeak_{name}.wav"), "--", text], check=True
+            )
+            (folder / f"espeak_{name}.txt").write_text(text + "\n", "utf-8")
+    return folder

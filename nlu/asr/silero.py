@@ -4,8 +4,8 @@ The Silero v6 ONNX model shipped inside the faster-whisper wheel is run frame-sy
 keeps the network's recurrent state and the last 64 samples of context, and every 512 samples (32 ms
 at 16 kHz) yield one speech probability; the latest decision (with hysteresis: on above 0.5, off
 below 0.35) applies to each 20 ms frame. One ONNX session is shared by every call (``run`` is
-thread-safe); the state is per call. The 8 → 16 kHz conversion is a fixed windowed-sinc interpolator
-(numpy only): the band above 4 kHz is empty on a telephone line anyway.
+thread-safe); the state is per call. The 8 → 16 kHz conversion is libsoxr's (``soxr``): on the
+telephone-band test recordings it cost Whisper about one word in 44 less than a 31-tap interpolator.
 """
 
 from __future__ import annotations
@@ -25,24 +25,15 @@ OFF_PROB = 0.35
 Floats = npt.NDArray[np.float32]
 
 
-def _interpolator(taps: int = 31) -> Floats:
-    n = np.arange(taps) - (taps - 1) / 2
-    h = np.sinc(n / 2) * np.hamming(taps)  # low-pass at a quarter of 16 kHz, unity gain after x2 stuffing
-    out: Floats = (h / h.sum() * 2).astype(np.float32)
-    return out
-
-
-_H = _interpolator()
-
-
 def upsample_8k_to_16k(pcm: bytes) -> Floats:
-    """16-bit little-endian 8 kHz PCM -> float32 16 kHz samples in [-1, 1]."""
+    """16-bit little-endian 8 kHz PCM -> float32 16 kHz samples in [-1, 1] (libsoxr, high quality)."""
+    import soxr
+
     x = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
     if not len(x):
         return x
-    stuffed = np.zeros(2 * len(x), dtype=np.float32)
-    stuffed[::2] = x
-    return np.convolve(stuffed, _H, mode="same").astype(np.float32)
+    out: Floats = soxr.resample(x, 8000, 16000, quality="HQ").astype(np.float32)
+    return out
 
 
 def silero_path() -> Path:
