@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -135,6 +136,8 @@ class CallStats:
     reply_latency_s: list[float] = field(default_factory=list)  # end of utterance -> first reply frame
     replies: list[tuple[str, float]] = field(default_factory=list)  # (start of the reply, its latency)
     asr_frames: int = 0  # frames the recogniser was fed
+    asr_batches: int = 0  # hand-offs of frames to a worker thread
+    asr_cpu_s: float = 0.0  # CPU seconds spent inside the recogniser (worker-thread time)
     frames_in: int = 0
     heard: list[str] = field(default_factory=list)
     keyed: list[str] = field(default_factory=list)
@@ -425,8 +428,10 @@ class DialogueCallHandler:
                     continue
                 taken_at = loop.time()
                 self.stats.asr_frames += len(frames)
+                self.stats.asr_batches += 1
                 try:
-                    result = await asyncio.to_thread(_feed, self.recognizer, frames)
+                    result, cpu = await asyncio.to_thread(_feed, self.recognizer, frames)
+                    self.stats.asr_cpu_s += cpu
                 except Exception:
                     log.exception("speech recognition failed; treating the turn as not heard")
                     result = NoInput()
@@ -592,10 +597,12 @@ class DialogueCallHandler:
         log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
 
 
-def _feed(recognizer: Recognizer, frames: list[bytes]) -> Final | NoInput | None:
-    """Worker thread: feed frames until the utterance ends; the first Final/NoInput, else None."""
+def _feed(recognizer: Recognizer, frames: list[bytes]) -> tuple[Final | NoInput | None, float]:
+    """Worker thread: feed frames until the utterance ends; the first Final/NoInput (else None) and
+    the thread's CPU seconds spent."""
+    start = time.thread_time()
     for frame in frames:
         for event in recognizer.feed(frame):
             if isinstance(event, Final | NoInput):
-                return event
-    return None
+                return event, time.thread_time() - start
+    return None, time.thread_time() - start
