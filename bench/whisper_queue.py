@@ -55,14 +55,14 @@ def main() -> None:
         lock = threading.Lock()
         barrier = threading.Barrier(n)
 
-        def talker(i: int) -> None:
+        def talker(i: int, barrier: threading.Barrier, lock: threading.Lock, latencies: list[float]) -> None:
             barrier.wait()
             start = time.perf_counter()
             engine.transcribe(clips[i % len(clips)])
             with lock:
                 latencies.append(time.perf_counter() - start)
 
-        threads = [threading.Thread(target=talker, args=(i,)) for i in range(n)]
+        threads = [threading.Thread(target=talker, args=(i, barrier, lock, latencies)) for i in range(n)]
         for t in threads:
             t.start()
         for t in threads:

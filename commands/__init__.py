@@ -21,6 +21,7 @@ from commands.operator_screen import operator_screen_group
 from commands.operators import operators_group
 from commands.outbox import outbox_group
 from commands.pbx import pbx_group
+from commands.prompts import prompts_group
 from commands.reports import reports_group
 from commands.routing import routing_group
 from commands.scheduler import scheduler_group
@@ -45,6 +46,7 @@ COMMAND_GROUPS: list[click.Command] = [
     app_group,
     agi_group,
     pbx_group,
+    prompts_group,
     operators_group,
     operator_screen_group,
     dossiers_group,
