@@ -8,9 +8,8 @@ from typing import Any
 
 import click
 
-from commands.errors import UserError
-from config.settings import get_settings
-from nlu.asr import engines
+import wiring
+from commands.errors import UserError, load_settings
 from nlu.asr.audio import AudioError
 from nlu.asr.evaluation import Band, Item, evaluate, load_pcm, vosk_decoder, whisper_decoder
 from nlu.asr.recognizer import AsrUnavailable
@@ -36,9 +35,8 @@ def asr_group() -> None:
 
 
 def _decoder(engine: str | None, slot: str) -> tuple[str, Any]:
-    settings = get_settings()
     try:
-        choice, model = engines.load(settings, engine or "")
+        choice, model = wiring.build(load_settings()).speech(engine or "")
     except AsrUnavailable as exc:
         raise UserError(str(exc)) from exc
     if choice.engine == "whisper":

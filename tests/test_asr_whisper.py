@@ -192,7 +192,7 @@ def test_energy_fallback_endpointer(whisper_engine: Any) -> None:  # noqa: F811
     wav, _ = vieneu_samples()[0]
     events = [e for f in frames(load_slin8k(wav) + b"\x00" * 20000) for e in rec.feed(f)]
     final = next(e for e in events if isinstance(e, Final))
-    assert "nhìn nhận" in final.text.lower()
+    assert "muốn được" in final.text.lower() and "như là một" in final.text.lower(), final.text
 
 
 def test_vosk_recogniser_accepts_the_slot() -> None:
