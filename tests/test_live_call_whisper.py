@@ -33,7 +33,7 @@ async def test_natural_speech_is_heard_through_the_phone_line(
     said = [samples[1], samples[0]]  # "Chúng ta có thể áp dụng logic ...", "Anh chỉ muốn được ..."
     script = CallerScript(caller=CALLER).silence(2.0)
     for wav, text in said:
-        script.say_recording(wav, text).silence(12.0)  # after the re-asked question
+        script.say_recording(wav, text).silence(6.0)  # the second one talks over the re-asked question
     script.silence(8.0)
     settings = app_settings(asterisk, tmp_path / "app")
     settings = settings.model_copy(

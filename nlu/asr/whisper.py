@@ -186,9 +186,16 @@ class WhisperRecognizer:
             self._vad.reset()
 
     def _level(self, frame: bytes) -> float:
+        """The level the endpointer sees: the onset needs Silero's speech decision (noise and clicks
+        do not start an utterance); once speaking, Silero or the energy detector keeps it going, so a
+        soft stretch that Silero doubts does not cut the utterance in two."""
+        dbfs = frame_dbfs(frame)
         if self._vad is None:
-            return frame_dbfs(frame)
-        return 0.0 if self._vad.feed(silero.upsample_8k_to_16k(frame)) else -120.0
+            return dbfs
+        speech = self._vad.feed(silero.upsample_8k_to_16k(frame))
+        if speech or (self._endpointer.in_speech and dbfs >= self._endpointer.threshold_dbfs):
+            return 0.0
+        return -120.0
 
     def feed(self, frame: bytes) -> list[AsrEvent]:
         boundary = self._endpointer.feed_level(self._level(frame))
