@@ -90,7 +90,7 @@ class AsrSettings(BaseModel):
 
     engine: Literal["auto", "vosk", "whisper"] = "auto"
     whisper_model_path: str = ""  # empty: <data_dir>/models/whisper-base-ct2 (models fetch whisper-base)
-    whisper_threads: int = 2  # CPU threads per decode
+    whisper_threads: int = 1  # CPU threads per decode (1 leaves a core to the media path on 2 cores)
     whisper_workers: int = 1  # decodes that may run at once (each uses whisper_threads)
     whisper_beam_size: int = 1  # 1 = greedy
     vad: Literal["silero", "energy"] = "silero"  # Whisper's endpointer; energy is also the fallback

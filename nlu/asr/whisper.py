@@ -114,7 +114,7 @@ def collapse_repeats(text: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def load_whisper(path: str, threads: int = 2, workers: int = 1) -> Any:
+def load_whisper(path: str, threads: int = 1, workers: int = 1) -> Any:
     """Load (once per process) the CTranslate2 Whisper model in folder ``path``, offline."""
     model_dir = Path(path)
     if not (model_dir / "model.bin").is_file():
