@@ -9,6 +9,7 @@ import ticketing.db.calls
 import ticketing.db.leases
 import ticketing.db.models
 import ticketing.db.operators
+import ticketing.db.users
 import ticketing.db.outbox  # noqa: F401
 from alembic import context
 from config.settings import get_settings

@@ -71,6 +71,8 @@ class TicketQuery:
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue_at: datetime | None = None
+    codes: Sequence[str] = ()  # only these tracking codes
+    order: str = "created_desc"  # created_desc | created_asc | due_asc
     limit: int = 100
     offset: int = 0
 

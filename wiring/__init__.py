@@ -17,6 +17,8 @@ from ticketing.attachments import FileAttachmentStore
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.service import AdminService, TicketService
+from ticketing.staff import StaffService
+from ticketing.users import UserService
 
 
 class Services:
@@ -86,6 +88,34 @@ class Services:
     @cached_property
     def admin(self) -> AdminService:
         return AdminService(self.unit_of_work, self.clock, city=self.settings.city)
+
+    # -- staff portal -------------------------------------------------------------------------------
+
+    @cached_property
+    def users(self) -> UserService:
+        """Staff accounts (argon2 hashes, scoped role grants)."""
+        from ticketing.db.users import SqlUserStore
+
+        def agency_exists(code: str) -> bool:
+            with self.unit_of_work() as uow:
+                return uow.agencies.get(code) is not None
+
+        return UserService(SqlUserStore(self.session_factory), self.clock, agency_exists)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        """The permission-checked, masking ticket service of the portal and the API."""
+        from ticketing.db.users import SqlAssignments
+
+        def report_for(period: Any, filters: Any) -> Any:
+            from ticketing.reports.queries import compute
+
+            with self.session_factory() as session:
+                return compute(session, period, filters, self.clock.now())
+
+        return StaffService(
+            self.tickets, self.admin, self.attachments, SqlAssignments(self.session_factory), report_for
+        )
 
     def close(self) -> None:
         """Dispose of the database engine if one was opened."""

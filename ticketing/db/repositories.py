@@ -215,6 +215,17 @@ _LOAD_CHILDREN = (
 )
 
 
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "created_desc": (TicketRow.created_at.desc(), TicketRow.id.desc()),
+    "created_asc": (TicketRow.created_at.asc(), TicketRow.id.asc()),
+    "due_asc": (
+        func.coalesce(TicketRow.due_at, TicketRow.dispatch_due).is_(None),
+        func.coalesce(TicketRow.due_at, TicketRow.dispatch_due).asc(),
+        TicketRow.id.asc(),
+    ),
+}
+
+
 class SqlTicketRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -264,6 +275,8 @@ class SqlTicketRepository:
             cond.append(TicketRow.ward_code == q.ward_code)
         if q.city:
             cond.append(TicketRow.city == q.city)
+        if q.codes:
+            cond.append(TicketRow.code.in_(list(q.codes)))
         if q.created_from is not None:
             cond.append(TicketRow.created_at >= q.created_from)
         if q.created_to is not None:
@@ -288,7 +301,7 @@ class SqlTicketRepository:
         stmt = (
             select(TicketRow)
             .where(*self._conditions(query))
-            .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+            .order_by(*_ORDERS.get(query.order, _ORDERS["created_desc"]))
             .limit(query.limit)
             .offset(query.offset)
             .options(*_LOAD_CHILDREN)
