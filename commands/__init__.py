@@ -25,6 +25,7 @@ from commands.routing import routing_group
 from commands.scheduler import scheduler_group
 from commands.tickets import tickets_group
 from commands.up import down_cmd, up_cmd
+from commands.users import users_group
 
 COMMAND_GROUPS: list[click.Command] = [
     db_group,
@@ -44,6 +45,7 @@ COMMAND_GROUPS: list[click.Command] = [
     agi_group,
     pbx_group,
     operators_group,
+    users_group,
     operator_screen_group,
     dossiers_group,
     journal_group,
