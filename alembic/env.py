@@ -6,6 +6,7 @@ from __future__ import annotations
 
 # Every table module, so autogenerate sees the whole schema.
 import ticketing.db.calls
+import ticketing.db.credentials
 import ticketing.db.leases
 import ticketing.db.models
 import ticketing.db.operators

@@ -14,11 +14,13 @@ from typing import Any, cast
 from config.settings import Settings
 from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
+from ticketing.credentials import CredentialService
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.service import AdminService, TicketService
 from ticketing.staff import StaffService
 from ticketing.users import UserService
+from ticketing.webhooks import WebhookNotifier
 
 
 class Services:
@@ -82,12 +84,32 @@ class Services:
             lambda city: calendar_config.calendar_for(city, s),
             lambda city: calendar_config.preset_for(city, s),
             city=s.city,
-            on_change=[self.notifier],
+            on_change=[self.notifier, self.webhook_notifier],
         )
 
     @cached_property
     def admin(self) -> AdminService:
         return AdminService(self.unit_of_work, self.clock, city=self.settings.city)
+
+    # -- integration doors (API keys, tokens, one-time codes, webhooks) ------------------------------
+
+    @cached_property
+    def credential_store(self) -> Any:
+        from ticketing.db.credentials import SqlCredentialStore
+
+        return SqlCredentialStore(self.session_factory)
+
+    @cached_property
+    def credentials(self) -> CredentialService:
+        return CredentialService(self.credential_store, self.clock)
+
+    @cached_property
+    def webhook_notifier(self) -> WebhookNotifier:
+        """The change hook that queues signed webhook deliveries in the outbox."""
+        from ticketing.db.credentials import webhooks_in_uow
+        from ticketing.db.notify import write_in_uow
+
+        return WebhookNotifier(webhooks_in_uow, write_in_uow)
 
     # -- staff portal -------------------------------------------------------------------------------
 

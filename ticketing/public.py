@@ -1,0 +1,125 @@
+"""What the public doors (Open311, the public pages, webhooks) may show of a ticket.
+
+:func:`public_view` is the one projection: it never carries the caller (name, CCCD, phone, e-mail,
+address) and strips the caller's own name, phone and CCCD out of the free texts (the report, the
+result) where a caller or an operator wrote them in. Which tickets are published, and which
+attachments are public (the evidence of an approved result), is decided here too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import reference
+from ticketing.domain.model import Attachment, AttachmentKind, Caller, Status, Ticket
+
+REDACTED = "***"
+PUBLISHED_STATUSES = (Status.DONE, Status.REJECTED)
+PUBLIC_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+@dataclass(frozen=True)
+class PublicTicket:
+    code: str
+    status: Status
+    is_open: bool
+    category: str
+    category_name: str
+    channel: str
+    content: str
+    address: str
+    ward_code: str
+    ward_name: str
+    city: str
+    lead_agency: str
+    created_at: datetime
+    updated_at: datetime
+    expected_at: datetime | None  # the running deadline: dispatch, then handling
+    closed_at: datetime | None
+    result: str  # the published result, or the reason of a rejection
+    evidence: tuple[Attachment, ...]  # public photos of the approved result
+    rating: str
+    clarification_request: str
+    clarification_answer: str
+    overdue: bool
+
+
+def _identity_patterns(caller: Caller) -> list[re.Pattern[str]]:
+    pats: list[re.Pattern[str]] = []
+    name = " ".join(caller.name.split())
+    if len(name) >= 3:
+        pats.append(re.compile(r"\s+".join(map(re.escape, name.split())), re.IGNORECASE))
+    for number in (caller.phone, caller.cccd):
+        digits = re.sub(r"\D", "", number)
+        if len(digits) >= 6:
+            # the same digits written with spaces, dots or dashes between them, and +84 for a leading 0
+            body = r"[\s.\-]?".join(map(re.escape, digits.lstrip("0")))
+            lead = r"(?:\+?84[\s.\-]?|0)?" if digits.startswith("0") else ""
+            pats.append(re.compile(rf"(?<!\d){lead}{body}(?!\d)"))
+    return pats
+
+
+# Whoever's they are, a citizen ID (12 digits) or a mobile/landline number never goes public.
+_ANY_ID = re.compile(r"(?<!\d)\d{3}[\s.\-]?\d{3}[\s.\-]?\d{6}(?!\d)")
+_ANY_PHONE = re.compile(r"(?<![\d+])(?:\+?84[\s.\-]?|0)[1-9](?:[\s.\-]?\d){8,9}(?!\d)")
+
+
+def scrub(text: str, caller: Caller) -> str:
+    """``text`` with the caller's name, phone and CCCD, and any citizen ID or phone number, replaced
+    by ``***``."""
+    for pat in _identity_patterns(caller):
+        text = pat.sub(REDACTED, text)
+    return _ANY_PHONE.sub(REDACTED, _ANY_ID.sub(REDACTED, text))
+
+
+def is_published(ticket: Ticket) -> bool:
+    """A result is public once approved (done) or the ticket was rejected with its reason."""
+    return ticket.status in PUBLISHED_STATUSES
+
+
+def is_public_attachment(ticket: Ticket, att: Attachment) -> bool:
+    return (
+        is_published(ticket) and att.kind is AttachmentKind.EVIDENCE and att.media_type in PUBLIC_IMAGE_TYPES
+    )
+
+
+def public_view(ticket: Ticket) -> PublicTicket:
+    t = ticket
+    cat = reference.categories().get(t.category)
+    if t.status in (Status.NEW, Status.DRAFT):
+        expected = t.dispatch_due
+    elif t.status.is_closed:
+        expected = None
+    else:
+        expected = t.due_at or t.dispatch_due
+    result = ""
+    if t.status is Status.DONE:
+        result = t.result
+    elif t.status is Status.REJECTED:
+        result = t.rejection_reason
+    return PublicTicket(
+        code=t.code,
+        status=t.status,
+        is_open=not t.status.is_closed,
+        category=t.category,
+        category_name=cat.name if cat else t.category,
+        channel=t.channel.value,
+        content=scrub(t.content, t.caller),
+        address=scrub(t.place.address, t.caller),
+        ward_code=t.place.ward_code,
+        ward_name=t.place.ward_name,
+        city=t.city,
+        lead_agency=t.lead_agency,
+        created_at=t.created_at,
+        updated_at=t.history[-1].at if t.history else t.created_at,
+        expected_at=expected,
+        closed_at=t.closed_at,
+        result=scrub(result, t.caller),
+        evidence=tuple(a for a in t.attachments if is_public_attachment(t, a)),
+        rating=t.rating.value if t.rating else "",
+        clarification_request=scrub(t.clarification_request, t.caller) if is_published(t) else "",
+        clarification_answer=scrub(t.clarification_answer, t.caller) if is_published(t) else "",
+        overdue=t.overdue,
+    )
