@@ -6,6 +6,7 @@ import click
 
 from commands.agencies import agencies_group
 from commands.agi import agi_group
+from commands.api_keys import api_keys_group, tokens_group, webhooks_group
 from commands.app import app_group
 from commands.calendar import calendar_group
 from commands.call import call_group
@@ -33,6 +34,9 @@ COMMAND_GROUPS: list[click.Command] = [
     routing_group,
     tickets_group,
     outbox_group,
+    api_keys_group,
+    tokens_group,
+    webhooks_group,
     scheduler_group,
     reports_group,
     models_group,

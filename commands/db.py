@@ -121,6 +121,9 @@ def ticket_service() -> TicketService:
     """The ticket service over the configured database and attachment store."""
     from commands.scheduler import notifier
     from ticketing.calendar_config import calendar_for, preset_for
+    from ticketing.db.credentials import webhooks_in_uow
+    from ticketing.db.notify import write_in_uow
+    from ticketing.webhooks import WebhookNotifier
 
     s = settings()
     uow = _uow_factory()
@@ -131,7 +134,7 @@ def ticket_service() -> TicketService:
         lambda city: calendar_for(city, s),
         lambda city: preset_for(city, s),
         city=s.city,
-        on_change=[notifier(s)],
+        on_change=[notifier(s), WebhookNotifier(webhooks_in_uow, write_in_uow)],
     )
 
 

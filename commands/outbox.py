@@ -18,6 +18,7 @@ from ticketing.notifications.adapters import FileSender, HttpSmsSender, Sender, 
 from ticketing.notifications.outbox import Dispatcher, OutboxEntry
 from ticketing.notifications.policy import OutboxStatus, RetryPolicy
 from ticketing.ports import SystemClock
+from ticketing.webhooks import WebhookSender
 
 
 def senders(s: Settings) -> dict[str, Sender]:
@@ -48,6 +49,8 @@ def senders(s: Settings) -> dict[str, Sender]:
             password=n.smtp_password,
             starttls=n.smtp_starttls,
         )
+    # Signed webhook deliveries (``hotline webhooks``): POSTed as queued, HTTP errors retried.
+    out["webhook"] = WebhookSender()
     return out
 
 

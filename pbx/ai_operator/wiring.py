@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 
 def ticket_service(settings: Settings, engine: Engine) -> TicketService:
+    from ticketing.db.credentials import webhooks_in_uow
+    from ticketing.webhooks import WebhookNotifier
+
     factory = make_session_factory(engine)
     n = settings.notify
     leaders: dict[str, list[Contact]] = {}
@@ -61,7 +64,7 @@ def ticket_service(settings: Settings, engine: Engine) -> TicketService:
         lambda city: calendar_config.calendar_for(city, settings),
         lambda city: calendar_config.preset_for(city, settings),
         city=settings.city,
-        on_change=[notifier],
+        on_change=[notifier, WebhookNotifier(webhooks_in_uow, write_in_uow)],
     )
 
 
