@@ -27,6 +27,7 @@ from commands.scheduler import scheduler_group
 from commands.tickets import tickets_group
 from commands.up import down_cmd, up_cmd
 from commands.users import users_group
+from commands.web import web_group
 
 COMMAND_GROUPS: list[click.Command] = [
     db_group,
@@ -50,6 +51,7 @@ COMMAND_GROUPS: list[click.Command] = [
     pbx_group,
     operators_group,
     users_group,
+    web_group,
     operator_screen_group,
     dossiers_group,
     journal_group,

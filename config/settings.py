@@ -120,6 +120,22 @@ class CallSettings(BaseModel):
     require_operator: bool = True
 
 
+class WebSettings(BaseModel):
+    """The staff portal (``hotline web run``, started by ``hotline up``)."""
+
+    host: str = "127.0.0.1"  # loopback unless configured; put a TLS reverse proxy in front (docs/)
+    port: int = 8080
+    # Empty: generated once into <data_dir>/secrets/web_session_key (mode 0600).
+    secret_key: str = ""
+    # Behind a TLS proxy: Secure cookies and HSTS. Leave off for plain-HTTP development on loopback.
+    https: bool = False
+    session_hours: float = 10.0  # a working day; the session ends after this long
+    idle_minutes: float = 60.0  # ... or after this long without a request
+    max_upload_mb: float = 10.0  # evidence photos and documents
+    login_attempts: int = 5  # failed logins per user name and per address ...
+    login_window_minutes: float = 15.0  # ... within this window before logins are refused
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -136,6 +152,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

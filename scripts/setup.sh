@@ -15,7 +15,7 @@ for arg in "$@"; do
 done
 
 # System packages (Debian). Listed once here; each is installed only when missing.
-APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl)
+APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl npm)
 APT_DEV=(chromium)
 
 need=()
@@ -40,6 +40,9 @@ extra=""; [ "$DEV" = 1 ] && extra="[dev]"
 echo "==> installing the hotline package into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
+
+echo "==> web assets: the pinned HTMX from the npm registry into web/static/vendor"
+bash scripts/fetch-web-assets.sh
 
 echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 .venv/bin/hotline nlu setup

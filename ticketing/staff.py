@@ -285,7 +285,7 @@ class StaffService:
                 self._audit(actor, t.code, "view_confidential_identity", {"attachment": att.kind.value})
         return att, self.files.path_for(att.sha256)
 
-    def _calendar_left(self, t: Ticket, now: datetime) -> tuple[datetime | None, timedelta | None, str]:
+    def time_left(self, t: Ticket, now: datetime) -> tuple[datetime | None, timedelta | None, str]:
         due = t.dispatch_due if t.status in (Status.NEW, Status.DRAFT) else t.due_at
         if t.status.is_closed:
             return due, None, "closed"
@@ -299,7 +299,7 @@ class StaffService:
         return due, left, "due_soon" if left <= DUE_SOON else ("overdue" if t.overdue else "ok")
 
     def _item(self, t: Ticket, now: datetime, assignee: str) -> QueueItem:
-        due, left, state = self._calendar_left(t, now)
+        due, left, state = self.time_left(t, now)
         summary = t.content if len(t.content) <= 140 else t.content[:137] + "…"
         return QueueItem(
             t.code,
