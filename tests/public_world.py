@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 import wiring
 from config.settings import DatabaseSettings, Settings
 from ticketing.db import migrate
-from web.open311.router import router as open311_router
+from web.app import create_app
 
 BODIES: list[bytes] = []  # every response body of the public-door tests
 
@@ -49,16 +49,8 @@ class KeepingClient(TestClient):
 
 
 def make_app(services: wiring.Services) -> FastAPI:
-    app = FastAPI()
-    app.state.services = services
-    app.include_router(open311_router)
-    try:  # the public pages and the REST API, once present
-        from web.public.router import router as public_router
-
-        app.include_router(public_router)
-    except ImportError:
-        pass
-    return app
+    """The real app (security headers, static files, every router)."""
+    return create_app(services, secret_key="k" * 48)
 
 
 def make_world(tmp_path: Path, db_url: str, **settings: Any) -> Iterator[World]:

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from web.open311.router import router as open311_router
+from web.public.router import router as public_router
 from web.security import Csrf, LoginThrottle, SecurityHeaders, session_secret
 from web.staff import auth, errors, pages
 from web.staff.live import LiveFeed
@@ -55,4 +57,6 @@ def create_app(services: Services, *, secret_key: str = "", live: LiveFeed | Non
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(pages.live_router)
+    app.include_router(public_router)
+    app.include_router(open311_router)
     return app

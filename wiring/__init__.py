@@ -104,6 +104,13 @@ class Services:
         return CredentialService(self.credential_store, self.clock)
 
     @cached_property
+    def outbox(self) -> Any:
+        """The notification outbox (queue a message in its own transaction, list, retry)."""
+        from ticketing.db.outbox import SqlOutboxRepository
+
+        return SqlOutboxRepository(self.session_factory)
+
+    @cached_property
     def webhook_notifier(self) -> WebhookNotifier:
         """The change hook that queues signed webhook deliveries in the outbox."""
         from ticketing.db.credentials import webhooks_in_uow
