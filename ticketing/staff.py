@@ -104,7 +104,8 @@ class TicketView:
 @dataclass(frozen=True)
 class QueueFilter:
     agency: str = ""
-    statuses: tuple[Status, ...] = ()
+    statuses: tuple[Status, ...] = ()  # empty: the open ones
+    closed_too: bool = False  # with no statuses: every status the actor may see
     category: str = ""
     ward_code: str = ""
     overdue: bool = False
@@ -254,9 +255,15 @@ class StaffService:
         private = actor.can(P.RECORDING_LISTEN, t.lead_agency, coordinators) and not caller.hidden
         if reveals_confidential(t.caller, caller):
             self._audit(actor, t.code, "view_confidential_identity", {"fields": "caller"})
-        actions = tuple(step for step in STEP_PERMISSIONS if self._may(actor, t, step))
         assignee = self.assignments.of([t.code]).get(t.code, "")
-        published = any(e.action == "approve_publication" for e in self.tickets.audit_trail(t.code))
+        published = t.status is Status.DONE and any(
+            e.action == "approve_publication" for e in self.tickets.audit_trail(t.code)
+        )
+        actions = tuple(
+            step
+            for step in STEP_PERMISSIONS
+            if self._may(actor, t, step) and not (step == "publish" and published)
+        )
         return TicketView(
             _mask_ticket(t, caller, private),
             caller,
@@ -334,8 +341,9 @@ class StaffService:
             if agency not in allowed:
                 raise Forbidden(f"Không có quyền xem hàng đợi của {agency} / not your agency's queue")
         statuses = f.statuses
-        if allowed is not None and not statuses:
-            statuses = tuple(s for s in Status if s not in (Status.DRAFT, Status.NEW))
+        if not statuses:
+            hidden = (Status.DRAFT, Status.NEW) if allowed is not None else ()
+            statuses = tuple(s for s in Status if s not in hidden and (f.closed_too or not s.is_closed))
         now = self.tickets.now()
         codes: tuple[str, ...] = ()
         if f.mine:
@@ -366,7 +374,7 @@ class StaffService:
         if not actor.has(P.QUEUE_CITYWIDE):
             raise Forbidden("Chỉ tổng đài viên và giám sát / the hotline centre's queue only")
         now = self.tickets.now()
-        out: list[CentreItem] = []
+        found: list[tuple[Ticket, list[tuple[Ticket, float]]]] = []
         with self.tickets.uow() as uow:
             rows = uow.tickets.find(
                 TicketQuery(statuses=(Status.NEW, Status.DRAFT), order="created_asc", limit=limit)
@@ -377,25 +385,32 @@ class StaffService:
                     ward_code=t.place.ward_code,
                     since=t.created_at - duplicates.DEFAULT_WINDOW,
                 )
-                found = duplicates.find_candidates(t, [r for r in recent if r.code != t.code])
-                cal = self.tickets.calendar_for(t.city)
-                callback = deadline(t.created_at, CALLBACK_WITHIN, cal) if t.status is Status.DRAFT else None
-                decision = self.admin.test_route(t.category, t.place.ward_code, t.city)
-                item = self._item(t, now, "")
-                if callback is not None:
-                    left = working_time_between(now, callback, cal) if callback > now else -timedelta(0)
-                    item = dataclasses.replace(
-                        item, due=callback, left=left, state="overdue" if callback <= now else "due_soon"
-                    )
-                out.append(
-                    CentreItem(
-                        item,
-                        decision.agency,
-                        decision.reason,
-                        tuple((c.code, round(s, 2)) for c, s in found[:3]),
-                        callback,
-                    )
+                found.append((t, duplicates.find_candidates(t, [r for r in recent if r.code != t.code])))
+        out: list[CentreItem] = []
+        for t, candidates in found:
+            cal = self.tickets.calendar_for(t.city)
+            callback = deadline(t.created_at, CALLBACK_WITHIN, cal) if t.status is Status.DRAFT else None
+            decision = self.admin.test_route(t.category, t.place.ward_code, t.city)
+            item = self._item(t, now, "")
+            if callback is not None:
+                late = callback <= now
+                left = (
+                    -working_time_between(callback, now, cal)
+                    if late
+                    else working_time_between(now, callback, cal)
                 )
+                item = dataclasses.replace(
+                    item, due=callback, left=left, state="overdue" if late else "due_soon"
+                )
+            out.append(
+                CentreItem(
+                    item,
+                    decision.agency,
+                    decision.reason,
+                    tuple((c.code, round(score, 2)) for c, score in candidates[:3]),
+                    callback,
+                )
+            )
         urgent_first = {Priority.URGENT: 0, Priority.COMPLEX: 1, Priority.NORMAL: 1}
         out.sort(key=lambda c: (urgent_first[c.item.priority], c.item.created_at))
         return out

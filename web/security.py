@@ -4,7 +4,7 @@ session secret.
 CSRF uses the signed double-submit pattern: a random value in an HttpOnly, SameSite=Strict cookie, and
 in every form a token that is that value signed (itsdangerous) with the app's secret; a post whose
 token does not match its cookie is refused. Login throttling counts failures per user name and per
-client address in a sliding window (in memory: the portal runs as one process).
+client address in a moving window (``limits``, in memory: the portal runs as one process).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -82,35 +82,22 @@ class Csrf:
 
 
 class LoginThrottle:
-    """At most ``attempts`` failures per key (user name, address) within ``window_s`` seconds."""
+    """At most ``attempts`` failures per key (user name, address) within a moving window (``limits``)."""
 
     def __init__(self, attempts: int = 5, window_s: float = 900.0) -> None:
-        self.attempts = attempts
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
+        self.rule = RateLimitItemPerSecond(attempts, max(1, int(window_s)))
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.attempts for k in keys)
+        return any(not self.limiter.test(self.rule, "login", k) for k in keys)
 
     def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+        for k in keys:
+            self.limiter.hit(self.rule, "login", k)
 
     def succeed(self, *keys: str) -> None:
-        with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)
+        for k in keys:
+            self.limiter.clear(self.rule, "login", k)
 
 
 CSP = (

@@ -25,7 +25,7 @@ from ticketing.domain.model import AttachmentKind, Status
 from ticketing.service import TicketNotFound
 from ticketing.staff import STEP_PERMISSIONS, Forbidden, QueueFilter, StaffService
 from web.staff import uploads
-from web.staff.deps import check_csrf, current_actor, flash, render, services
+from web.staff.deps import TEMPLATES, check_csrf, current_actor, flash, render, services
 from web.staff.live import DELIVERED, LiveCall, LiveFeed
 
 router = APIRouter(dependencies=[])
@@ -72,6 +72,7 @@ def queue_page(
     f = QueueFilter(
         agency=agency,
         statuses=statuses,
+        closed_too=status == "all",
         category=category.strip().upper(),
         ward_code=ward.strip(),
         overdue=overdue,
@@ -369,10 +370,7 @@ async def live_events(request: Request) -> Response:
         raise Forbidden("Trang cuộc gọi dành cho tổng đài viên / the live page is for operators")
     feed: LiveFeed = request.app.state.live
     queue = feed.subscribe(actor.name)
-    templates = request.app.state.templates if hasattr(request.app.state, "templates") else None
-    from web.staff.deps import TEMPLATES
-
-    env = (templates or TEMPLATES).env
+    env = TEMPLATES.env
 
     async def stream() -> AsyncIterator[str]:
         try:
