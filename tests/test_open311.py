@@ -192,7 +192,7 @@ def test_list_filters_and_defaults(world: World) -> None:
         assert set(r) == REQUEST_FIELDS
     closed = world.client.get("/open311/v2/requests.json", params={"status": "closed"}).json()
     assert [r["service_request_id"] for r in closed] == [codes[0]]
-    assert closed[0]["status_notes"] == "Không thuộc thẩm quyền"
+    assert closed[0]["status_notes"] == "Trạng thái: Từ chối"  # a rejection's reason is not published
     opened = world.client.get("/open311/v2/requests.json", params={"status": "open"}).json()
     assert {r["service_request_id"] for r in opened} == {codes[1], gt}
     only_gt = world.client.get("/open311/v2/requests.json", params={"service_code": "GT-HT"}).json()
@@ -275,3 +275,22 @@ def test_confidential_caller_never_in_any_body(world: World) -> None:
         json.loads(world.client.get(f"/open311/v2/requests/{code}.json").text)[0]["description"].count("***")
         == 3
     )
+
+
+def test_published_result_and_evidence_in_status_notes(world: World, tmp_path: Path) -> None:
+    from tests.test_public_pages import _done
+
+    code = _post(world, world.key()).json()[0]["service_request_id"]
+    _done(world, code, tmp_path, result="Đã thu gom rác.", publish=False)
+    before = world.client.get(f"/open311/v2/requests/{code}.json").json()[0]
+    assert before["status"] == "closed" and "Đã thu gom rác" not in before["status_notes"]
+    assert before["media_url"] == "" and before["expected_datetime"] is None
+    lead = world.services.tickets.get(code).lead_agency
+    head, _ = world.services.users.add(
+        "truong", "head", "test", agency=lead, password="mat-khau-thu-nghiem-12"
+    )
+    world.services.staff.publish(head.actor(), code)
+    after = world.client.get(f"/open311/v2/requests/{code}.json").json()[0]
+    assert after["status_notes"] == "Đã thu gom rác."
+    assert after["media_url"].startswith(f"/ket-qua/{code}/anh/")
+    assert world.client.get(after["media_url"]).headers["content-type"] == "image/jpeg"

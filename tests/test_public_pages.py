@@ -59,13 +59,28 @@ def _otp(world: World, code: str) -> str:
     return re.findall(r"\b(\d{6})\b", bodies[-1])[-1]
 
 
-def _done(world: World, code: str, tmp_path: Path, result: str = "Đã thu gom rác, vệ sinh ngõ.") -> None:
+def _done(
+    world: World,
+    code: str,
+    tmp_path: Path,
+    result: str = "Đã thu gom rác, vệ sinh ngõ.",
+    publish: bool = True,
+) -> None:
     t = world.services.tickets
     photo = tmp_path / "ket-qua.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
     photo.write_bytes(_jpeg_with_gps())
     t.dispatch(code, "supervisor")
     t.accept(code, "officer")
     t.complete(code, result, "officer", evidence=[photo])
+    if publish:  # the agency's head approves publication (the staff service's step)
+        lead = t.get(code).lead_agency
+        name = f"head-{lead}".lower()
+        users = world.services.users
+        head = users.get(name) if name in {u.username for u in users.list()} else None
+        if head is None:
+            head, _ = users.add(name, "head", "test", agency=lead, password="mat-khau-thu-nghiem-12")
+        world.services.staff.publish(head.actor(), code)
 
 
 def test_home_page_lists_categories_wards_and_hotline(world: World) -> None:
@@ -204,7 +219,12 @@ def test_code_guessing_is_limited(world: World) -> None:
 def test_published_list_page_and_photo(world: World, tmp_path: Path) -> None:
     done = _code_of(_submit(world))
     other = _code_of(_submit(world, {**FORM, "category": "GT-HT", "ward": "00004"}))
+    unpublished = _code_of(_submit(world))
+    _done(world, unpublished, tmp_path / "u", result="Kết quả chưa công khai.", publish=False)
     _done(world, done, tmp_path)
+    assert unpublished not in world.client.get("/ket-qua").text
+    assert world.client.get(f"/ket-qua/{unpublished}").status_code == 404
+    assert "Kết quả chưa công khai" not in world.client.get(f"/tra-cuu/{unpublished}").text
     lst = world.client.get("/ket-qua")
     assert lst.status_code == 200 and done in lst.text and other not in lst.text
     assert done not in world.client.get("/ket-qua?linh_vuc=GT-HT").text

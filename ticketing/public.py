@@ -2,21 +2,24 @@
 
 :func:`public_view` is the one projection: it never carries the caller (name, CCCD, phone, e-mail,
 address) and strips the caller's own name, phone and CCCD out of the free texts (the report, the
-result) where a caller or an operator wrote them in. Which tickets are published, and which
-attachments are public (the evidence of an approved result), is decided here too.
+result) where a caller or an operator wrote them in. A result, its evidence photos and the
+clarification exchange are public only once the agency's head approved its publication (which
+tickets are published comes from :class:`Publication`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import reference
 from ticketing.domain.model import Attachment, AttachmentKind, Caller, Status, Ticket
+from ticketing.ports import TicketQuery
 
 REDACTED = "***"
-PUBLISHED_STATUSES = (Status.DONE, Status.REJECTED)
 PUBLIC_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
@@ -38,7 +41,8 @@ class PublicTicket:
     updated_at: datetime
     expected_at: datetime | None  # the running deadline: dispatch, then handling
     closed_at: datetime | None
-    result: str  # the published result, or the reason of a rejection
+    published: bool
+    result: str  # the published result
     evidence: tuple[Attachment, ...]  # public photos of the approved result
     rating: str
     clarification_request: str
@@ -74,18 +78,22 @@ def scrub(text: str, caller: Caller) -> str:
     return _ANY_PHONE.sub(REDACTED, _ANY_ID.sub(REDACTED, text))
 
 
-def is_published(ticket: Ticket) -> bool:
-    """A result is public once approved (done) or the ticket was rejected with its reason."""
-    return ticket.status in PUBLISHED_STATUSES
+class Publication(Protocol):
+    def published(self, codes: Sequence[str]) -> set[str]:
+        """The codes among ``codes`` whose result is public."""
+        ...
+
+    def find(self, query: TicketQuery) -> list[Ticket]:
+        """Published tickets matching ``query``, newest first."""
+        ...
 
 
-def is_public_attachment(ticket: Ticket, att: Attachment) -> bool:
-    return (
-        is_published(ticket) and att.kind is AttachmentKind.EVIDENCE and att.media_type in PUBLIC_IMAGE_TYPES
-    )
+def is_public_attachment(att: Attachment, published: bool) -> bool:
+    return published and att.kind is AttachmentKind.EVIDENCE and att.media_type in PUBLIC_IMAGE_TYPES
 
 
-def public_view(ticket: Ticket) -> PublicTicket:
+def public_view(ticket: Ticket, published: bool = False) -> PublicTicket:
+    """The public face of ``ticket``; ``published``: its head approved publishing the result."""
     t = ticket
     cat = reference.categories().get(t.category)
     if t.status in (Status.NEW, Status.DRAFT):
@@ -94,11 +102,7 @@ def public_view(ticket: Ticket) -> PublicTicket:
         expected = None
     else:
         expected = t.due_at or t.dispatch_due
-    result = ""
-    if t.status is Status.DONE:
-        result = t.result
-    elif t.status is Status.REJECTED:
-        result = t.rejection_reason
+    published = published and t.status is Status.DONE
     return PublicTicket(
         code=t.code,
         status=t.status,
@@ -116,10 +120,11 @@ def public_view(ticket: Ticket) -> PublicTicket:
         updated_at=t.history[-1].at if t.history else t.created_at,
         expected_at=expected,
         closed_at=t.closed_at,
-        result=scrub(result, t.caller),
-        evidence=tuple(a for a in t.attachments if is_public_attachment(t, a)),
+        published=published,
+        result=scrub(t.result, t.caller) if published else "",
+        evidence=tuple(a for a in t.attachments if is_public_attachment(a, published)),
         rating=t.rating.value if t.rating else "",
-        clarification_request=scrub(t.clarification_request, t.caller) if is_published(t) else "",
-        clarification_answer=scrub(t.clarification_answer, t.caller) if is_published(t) else "",
+        clarification_request=scrub(t.clarification_request, t.caller) if published else "",
+        clarification_answer=scrub(t.clarification_answer, t.caller) if published else "",
         overdue=t.overdue,
     )

@@ -17,6 +17,7 @@ from ticketing.attachments import FileAttachmentStore
 from ticketing.credentials import CredentialService
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
+from ticketing.public import Publication
 from ticketing.service import AdminService, TicketService
 from ticketing.staff import StaffService
 from ticketing.users import UserService
@@ -109,6 +110,13 @@ class Services:
         from ticketing.db.outbox import SqlOutboxRepository
 
         return SqlOutboxRepository(self.session_factory)
+
+    @cached_property
+    def publication(self) -> Publication:
+        """Which results the agencies' heads approved for publication (the public doors' filter)."""
+        from ticketing.db.publication import SqlPublication
+
+        return SqlPublication(self.session_factory)
 
     @cached_property
     def webhook_notifier(self) -> WebhookNotifier:

@@ -109,12 +109,8 @@ def get_requests(request: Request, fmt: str) -> Response:
         if ids:
             if len(ids) > MAX_RESULTS:
                 raise Open311Error(400, f"Tối đa {MAX_RESULTS} mã / at most {MAX_RESULTS} ids")
-            out = []
-            for code in ids:
-                ticket = _find(svc, code)
-                if ticket is not None:
-                    out.append(spec.service_request(public_view(ticket), names, MEDIA_BASE))
-            return out
+            tickets = [t for t in (_find(svc, code) for code in ids) if t is not None]
+            return _requests(svc, tickets, names)
         tz = svc.clock.now().tzinfo
         end = _date(q["end_date"], "end_date", tz) if q.get("end_date") else None
         start = _date(q["start_date"], "start_date", tz) if q.get("start_date") else None
@@ -157,9 +153,14 @@ def get_requests(request: Request, fmt: str) -> Response:
             )
             found += svc.tickets.find(query)
         found.sort(key=lambda t: t.created_at, reverse=True)
-        return [spec.service_request(public_view(t), names, MEDIA_BASE) for t in found[:MAX_RESULTS]]
+        return _requests(svc, found[:MAX_RESULTS], names)
 
     return _answer(fmt, "service_requests", work)
+
+
+def _requests(svc: Any, tickets: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    published = svc.publication.published([t.code for t in tickets if t.status is Status.DONE])
+    return [spec.service_request(public_view(t, t.code in published), names, MEDIA_BASE) for t in tickets]
 
 
 def _find(svc: Any, code: str) -> Any:
@@ -179,7 +180,7 @@ def get_request(request: Request, service_request_id: str, fmt: str) -> Response
         ticket = _find(services(request), service_request_id)
         if ticket is None:
             raise Open311Error(404, f"Không có yêu cầu mã {service_request_id!r} / no such service request")
-        return [spec.service_request(public_view(ticket), _agency_names(request), MEDIA_BASE)]
+        return _requests(services(request), [ticket], _agency_names(request))
 
     return _answer(fmt, "service_requests", work)
 

@@ -127,9 +127,7 @@ def service_request(t: PublicTicket, agency_names: Mapping[str, str], media_base
     media = (
         f"{media_base.rstrip('/')}/{t.code}/anh/{t.evidence[0].sha256}" if t.evidence and media_base else ""
     )
-    notes = t.result
-    if not notes and t.is_open:
-        notes = f"Trạng thái: {t.status.value}"
+    notes = t.result or f"Trạng thái: {t.status.value}"  # the result once its publication is approved
     return {
         "service_request_id": t.code,
         "status": "open" if t.is_open else "closed",

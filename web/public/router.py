@@ -30,7 +30,7 @@ from ticketing.domain.model import AttachmentKind, Rating, Status, Ticket
 from ticketing.domain.workflow import clarification_deadline
 from ticketing.ports import TicketQuery
 from ticketing.privacy import mask
-from ticketing.public import PUBLISHED_STATUSES, is_public_attachment, is_published, public_view
+from ticketing.public import is_public_attachment, public_view
 from ticketing.service import NewAttachment, TicketNotFound
 from web.public import guard
 from web.public.followup import CITIZEN_ACTOR, GRANT_COOKIE, send_code
@@ -231,7 +231,7 @@ def _track_page(
 ) -> HTMLResponse:
     svc = services(request)
     granted = _granted(request, ticket.code)
-    view = public_view(ticket)
+    view = public_view(ticket, bool(svc.publication.published([ticket.code])))
     now = svc.clock.now()
     can_rate = granted and ticket.status.is_closed and ticket.rating is None
     can_clarify = (
@@ -251,6 +251,7 @@ def _track_page(
         "granted": granted,
         "caller": ticket.caller if granted else None,
         "own_content": ticket.content if granted else "",
+        "own_result": (ticket.result or ticket.rejection_reason) if granted else "",
         "phone_hint": mask(ticket.caller.phone) if ticket.caller.phone else "",
         "can_rate": can_rate,
         "can_clarify": can_clarify,
@@ -383,7 +384,6 @@ def published(
     span = _month(thang) if thang else None
     page = max(1, min(trang, 500))
     query = TicketQuery(
-        statuses=list(PUBLISHED_STATUSES),
         category=linh_vuc if linh_vuc in reference.categories() else "",
         ward_code=phuong if phuong in reference.ward_codes(city) else "",
         created_from=span[0].replace(tzinfo=tz) if span else None,
@@ -391,9 +391,9 @@ def published(
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    found = svc.tickets.find(query)
+    found = svc.publication.find(query)
     names = _agency_names(request)
-    rows = [(public_view(t), names.get(t.lead_agency, t.lead_agency)) for t in found[:PAGE_SIZE]]
+    rows = [(public_view(t, True), names.get(t.lead_agency, t.lead_agency)) for t in found[:PAGE_SIZE]]
     filters = {"linh_vuc": query.category, "phuong": query.ward_code, "thang": thang if span else ""}
     base = {k: v for k, v in filters.items() if v}
     ctx = {
@@ -411,9 +411,9 @@ def published(
 @router.get("/ket-qua/{code}")
 def published_one(request: Request, code: str) -> Response:
     ticket = _ticket(request, code)
-    if ticket is None or not is_published(ticket):
+    if ticket is None or not services(request).publication.published([ticket.code]):
         return _error(request, "Không tìm thấy", "Kết quả này chưa được công khai hoặc không tồn tại.", 404)
-    view = public_view(ticket)
+    view = public_view(ticket, True)
     agency = _agency_names(request).get(view.lead_agency, view.lead_agency)
     return _page(request, "published.html", {"t": view, "agency": agency})
 
@@ -422,7 +422,8 @@ def published_one(request: Request, code: str) -> Response:
 def published_photo(request: Request, code: str, sha256: str) -> Response:
     ticket = _ticket(request, code)
     att = next((a for a in ticket.attachments if a.sha256 == sha256), None) if ticket else None
-    if ticket is None or att is None or not is_public_attachment(ticket, att):
+    published = ticket is not None and bool(services(request).publication.published([ticket.code]))
+    if ticket is None or att is None or not is_public_attachment(att, published):
         return Response("Không tìm thấy", status_code=404, media_type="text/plain; charset=utf-8")
     try:  # re-encoded on the way out too: an officer's camera leaves its position in the file
         photo = clean(services(request).attachments.read(att.sha256), att.filename, 1, 64 * 1024 * 1024)
