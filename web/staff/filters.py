@@ -11,6 +11,14 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 PRIORITY = {"urgent": "Khẩn", "normal": "Thường", "complex": "Phức tạp"}
 STATE = {"overdue": "Quá hạn", "due_soon": "Sắp đến hạn", "ok": "Trong hạn", "closed": "Đã đóng"}
+HANDOVER = {
+    "caller_request": "Người gọi yêu cầu gặp tổng đài viên",
+    "urgent": "Sự việc khẩn cấp",
+    "not_understood": "Tổng đài viên AI không hiểu được người gọi",
+    "no_response": "Người gọi không trả lời",
+    "procedure_unknown": "Thủ tục chưa có trong dữ liệu",
+    "no_asr": "Không nhận dạng được giọng nói",
+}
 ACTIONS = {
     "create": "Tạo phiếu",
     "complete_draft": "Hoàn thiện phiếu nháp",
@@ -64,3 +72,4 @@ def install(env: Environment) -> None:
     env.globals["PRIORITY"] = PRIORITY
     env.globals["STATE"] = STATE
     env.globals["ACTIONS"] = ACTIONS
+    env.globals["HANDOVER"] = HANDOVER

@@ -24,6 +24,7 @@ from ticketing.domain.errors import ValidationError
 from ticketing.domain.model import AttachmentKind, Status
 from ticketing.service import TicketNotFound
 from ticketing.staff import STEP_PERMISSIONS, Forbidden, QueueFilter, StaffService
+from web.security import CSRF_COOKIE, Csrf
 from web.staff import uploads
 from web.staff.deps import TEMPLATES, check_csrf, current_actor, flash, render, services
 from web.staff.live import DELIVERED, LiveCall, LiveFeed
@@ -351,7 +352,9 @@ def _live_context(request: Request, actor: Actor, call: LiveCall) -> dict[str, A
             )
             if not value
         ]
-    return {"call": call, "v": view, "missing": missing}
+    csrf: Csrf = request.app.state.csrf
+    value = request.cookies.get(CSRF_COOKIE, "")
+    return {"call": call, "v": view, "missing": missing, "csrf_token": csrf.token(value) if value else ""}
 
 
 @live_router.get("/live")

@@ -9,7 +9,10 @@
     var holder = document.createElement("div");
     holder.innerHTML = event.data;
     var card = holder.firstElementChild;
-    if (card) { live.insertBefore(card, live.firstChild); }
+    if (!card) { return; }
+    var old = card.id ? document.getElementById(card.id) : null;
+    if (old) { old.remove(); }
+    live.insertBefore(card, live.firstChild);
   }
   source.addEventListener("call", show);
   source.addEventListener("waiting", show);
