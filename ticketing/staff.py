@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -173,12 +175,18 @@ class StaffService:
         files: AttachmentFiles,
         assignments: Assignments,
         report_for: ReportFor | None = None,
+        report_ttl_s: float = 60.0,
     ) -> None:
+        """Reports (dashboards) are kept ``report_ttl_s`` seconds: a month's aggregates over a
+        million tickets take a second or more, and a dashboard a minute old is current enough."""
         self.tickets = tickets
         self.admin = admin
         self.files = files
         self.assignments = assignments
         self.report_for = report_for
+        self.report_ttl_s = report_ttl_s
+        self._reports: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._reports_lock = threading.Lock()
 
     # --- visibility ---------------------------------------------------------------------------------
 
@@ -535,7 +543,18 @@ class StaffService:
                 raise Forbidden(f"Không có quyền xem báo cáo của {agency} / not your agency")
         if self.report_for is None:
             raise ValidationError("Báo cáo chưa được cấu hình / reports are not wired")
-        return self.report_for(period, Filters(city=self.tickets.city, agency=agency))
+        key = (period.first, period.last, agency)
+        now = time.monotonic()
+        with self._reports_lock:
+            hit = self._reports.get(key)
+        if hit is not None and now - hit[0] < self.report_ttl_s:
+            return hit[1]
+        report = self.report_for(period, Filters(city=self.tickets.city, agency=agency))
+        with self._reports_lock:
+            if len(self._reports) > 500:
+                self._reports.clear()
+            self._reports[key] = (now, report)
+        return report
 
     def may_download(self, actor: Actor, agency: str = "") -> bool:
         return actor.can(P.REPORT_DOWNLOAD, agency or None)
