@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from web.api.app import create_api
 from web.open311.router import router as open311_router
 from web.public.router import router as public_router
 from web.security import Csrf, LoginThrottle, SecurityHeaders, session_secret
@@ -59,4 +60,5 @@ def create_app(services: Services, *, secret_key: str = "", live: LiveFeed | Non
     app.include_router(pages.live_router)
     app.include_router(public_router)
     app.include_router(open311_router)
+    app.mount("/api", create_api(services))
     return app

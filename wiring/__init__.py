@@ -15,6 +15,7 @@ from config.settings import Settings
 from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.credentials import CredentialService
+from ticketing.dossiers import DossierSource
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.public import Publication
@@ -110,6 +111,16 @@ class Services:
         from ticketing.db.outbox import SqlOutboxRepository
 
         return SqlOutboxRepository(self.session_factory)
+
+    @cached_property
+    def dossiers(self) -> DossierSource:
+        """The city's dossier-status source: its HTTP service, else the local table."""
+        from ticketing.dossiers import DossierTable, HttpDossierSource
+
+        call = self.settings.call
+        if call.dossier_url:
+            return HttpDossierSource(call.dossier_url, call.dossier_token, call.dossier_timeout_s)
+        return DossierTable(self.settings.data_dir / "dossiers.csv")
 
     @cached_property
     def publication(self) -> Publication:
