@@ -10,8 +10,8 @@ import ticketing.db.credentials
 import ticketing.db.leases
 import ticketing.db.models
 import ticketing.db.operators
-import ticketing.db.users
-import ticketing.db.outbox  # noqa: F401
+import ticketing.db.outbox
+import ticketing.db.users  # noqa: F401
 from alembic import context
 from config.settings import get_settings
 from ticketing.db.base import Base
