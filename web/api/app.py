@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from ticketing.access import Actor
@@ -42,6 +43,9 @@ MAX_EVIDENCE = 5
 MAX_EVIDENCE_BYTES = 8 * 1024 * 1024
 
 
+BEARER = HTTPBearer(auto_error=False, description="Token cá nhân: hotline tokens create --user NAME")
+
+
 class Unauthorized(Exception):
     pass
 
@@ -51,13 +55,14 @@ def _services(request: Request) -> Services:
     return found
 
 
-def current_actor(request: Request) -> Actor:
+def current_actor(
+    request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Actor:
     """The staff user a bearer token acts as (checked on every call: a revoked token or a disabled
     user stops working at once)."""
     check_rate(request, "api")
-    auth = request.headers.get("authorization", "")
-    scheme, _, secret = auth.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = bearer.credentials if bearer is not None else ""
+    if not secret.strip():
         raise Unauthorized("Cần token: Authorization: Bearer hpat_... / a bearer token is required")
     svc = _services(request)
     cred = svc.credentials.authenticate(CredentialKind.TOKEN, secret.strip())
@@ -120,6 +125,9 @@ def create_api(services: Services) -> FastAPI:
         redoc_url=None,
         openapi_url="/v1/openapi.json",
     )
+    # Swagger UI 4 (the version the swagger-ui-bundle wheel ships) reads OpenAPI 3.0 documents only;
+    # the generated document uses nothing of 3.1 but JSON-Schema "null" types, which it shows as-is.
+    api.openapi_version = "3.0.3"
     api.state.services = services
 
     @api.exception_handler(Unauthorized)
