@@ -8,7 +8,7 @@ a think time, open their agency queue, a ticket of their agency and the dashboar
 per page and writes bench/results/web.json. Target: p95 <= 100 ms for each page.
 
     .venv/bin/python bench/web.py [--tickets 1000000] [--users 50] [--rounds 10] [--think 1.0]
-        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/] [--keep]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/] [--keep] [--db KEPT_DB]
 
 Traffic goes only to the portal this script starts on 127.0.0.1; every loop is bounded.
 """
@@ -146,8 +146,20 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[k] * 1000, 1)
 
 
+async def log_in(base: str, name: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=60)
+    page = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, page.text[:200]
+    r = await client.post(
+        "/login", data={"username": name, "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert r.status_code == 303, (name, r.status_code)
+    return client
+
+
 async def user_loop(
-    base: str,
+    client: httpx.AsyncClient,
     name: str,
     codes: list[str],
     rounds: int,
@@ -155,28 +167,20 @@ async def user_loop(
     rng: random.Random,
     out: dict[str, list[float]],
 ) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        page = await client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token, page.text[:200]
-        r = await client.post(
-            "/login", data={"username": name, "password": PASSWORD, "csrf_token": token.group(1)}
-        )
-        assert r.status_code == 303, (name, r.status_code)
-        await asyncio.sleep(rng.random() * think)
-        for _ in range(rounds):
-            for kind, path in (
-                ("queue", "/queue"),
-                ("ticket", f"/tickets/{rng.choice(codes)}"),
-                ("dashboard", "/dashboard"),
-            ):
-                t0 = time.perf_counter()
-                r = await client.get(path)
-                elapsed = time.perf_counter() - t0
-                if r.status_code != 200:
-                    raise RuntimeError(f"{name} {path}: {r.status_code}")
-                out[kind].append(elapsed)
-                await asyncio.sleep(think * (0.5 + rng.random()))
+    await asyncio.sleep(rng.random() * think)
+    for _ in range(rounds):
+        for kind, path in (
+            ("queue", "/queue"),
+            ("ticket", f"/tickets/{rng.choice(codes)}"),
+            ("dashboard", "/dashboard"),
+        ):
+            t0 = time.perf_counter()
+            r = await client.get(path)
+            elapsed = time.perf_counter() - t0
+            if r.status_code != 200:
+                raise RuntimeError(f"{name} {path}: {r.status_code}")
+            out[kind].append(elapsed)
+            await asyncio.sleep(think * (0.5 + rng.random()))
 
 
 def main() -> None:
@@ -190,12 +194,14 @@ def main() -> None:
         default=os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"),
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    p.add_argument("--db", default="", help="reuse a database kept by an earlier --keep run")
     args = p.parse_args()
 
-    name = f"hotline_bench_web_{uuid.uuid4().hex[:8]}"
+    name = args.db or f"hotline_bench_web_{uuid.uuid4().hex[:8]}"
     admin = _libpq(args.pg_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    if not args.db:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(args.pg_url).set(drivername="postgresql+psycopg", database=name)
     db_url = url.render_as_string(hide_password=False)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-web-"))
@@ -204,10 +210,17 @@ def main() -> None:
         migrate.upgrade(db_url)
         settings = Settings(data_dir=data_dir, database={"url": db_url})  # type: ignore[arg-type]
         services = wiring.build(settings)
-        services.admin.import_agencies("hanoi", "bench")
         agencies = [a.code for a in reference.agencies("hanoi") if a.kind == "commune"][:AGENCIES]
-        print(f"loading {args.tickets:,} tickets into {name} ...", flush=True)
-        loaded = load(_libpq(args.pg_url, name), args.tickets, agencies)
+        if args.db:
+            with psycopg.connect(_libpq(args.pg_url, name)) as conn:
+                count = conn.execute("SELECT count(*) FROM tickets").fetchone()
+                conn.execute("DELETE FROM users")
+                conn.commit()
+            loaded: dict[str, Any] = {"tickets": int(count[0]) if count else 0, "reused": name}
+        else:
+            services.admin.import_agencies("hanoi", "bench")
+            print(f"loading {args.tickets:,} tickets into {name} ...", flush=True)
+            loaded = load(_libpq(args.pg_url, name), args.tickets, agencies)
         print(json.dumps(loaded), flush=True)
 
         # users: officers and heads of the first agencies, supervisors, leaders
@@ -267,14 +280,20 @@ def main() -> None:
         rng = random.Random(7)
 
         async def run_all() -> float:
-            t0 = time.perf_counter()
-            await asyncio.gather(
-                *(
-                    user_loop(base, u, sample[a], args.rounds, args.think, random.Random(rng.random()), out)
-                    for u, a in users
+            # staff log in over the morning, not all in one instant: the logins are not measured
+            clients = [await log_in(base, u) for u, _ in users]
+            try:
+                t0 = time.perf_counter()
+                await asyncio.gather(
+                    *(
+                        user_loop(c, u, sample[a], args.rounds, args.think, random.Random(rng.random()), out)
+                        for c, (u, a) in zip(clients, users, strict=True)
+                    )
                 )
-            )
-            return time.perf_counter() - t0
+                return time.perf_counter() - t0
+            finally:
+                for c in clients:
+                    await c.aclose()
 
         print(f"{args.users} users x {args.rounds} rounds (think {args.think} s) ...", flush=True)
         wall = asyncio.run(run_all())
@@ -315,6 +334,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         if not args.keep:
+            print(f"dropping {name} (keep it with --keep, reuse with --db)", flush=True)
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
