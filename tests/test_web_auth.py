@@ -89,6 +89,16 @@ def test_ticket_scope(world: WebWorld, app) -> None:  # type: ignore[no-untyped-
         client = TestClient(app)
         login(client, user)
         assert client.get(f"/tickets/{code}").status_code == status, user
+    # routed to A but not dispatched yet: A may look (read-only), B may not; a draft is the centre's
+    new = world.ticket(dispatched_to=None)
+    draft = world.services.tickets.create(
+        {"category": "VSMT", "content": "Rác", "complete": False, "place": {"ward_code": "00070"}}, "ai"
+    ).ticket.code
+    for user, expected in (("canbo.a", (200, 404)), ("canbo.b", (404, 404)), ("dtv.lan", (200, 200))):
+        client = TestClient(app)
+        login(client, user)
+        got = (client.get(f"/tickets/{new}").status_code, client.get(f"/tickets/{draft}").status_code)
+        assert got == expected, user
     assert TestClient(app).get("/tickets/12345", follow_redirects=False).status_code == 303
     client = TestClient(app)
     login(client, "canbo.b")

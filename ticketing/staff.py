@@ -192,12 +192,12 @@ class StaffService:
 
     @staticmethod
     def visible(actor: Actor, t: Ticket) -> bool:
-        """City-wide viewers see every ticket; an agency sees tickets once dispatched to it (or where
-        it coordinates), never the hotline centre's drafts and undispatched tickets."""
+        """City-wide viewers see every ticket; an agency sees the tickets it leads (routed to it, even
+        before dispatch) or coordinates, never the hotline centre's incomplete drafts."""
         coordinators = [c.agency for c in t.coordinators]
         if actor.scopes(P.TICKET_VIEW) is None:
             return True
-        if t.status in (Status.DRAFT, Status.NEW):
+        if t.status is Status.DRAFT:
             return False
         return actor.can(P.TICKET_VIEW, t.lead_agency, coordinators)
 
