@@ -80,7 +80,16 @@ def logout(request: Request) -> Response:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return RedirectResponse(home_for(request), status_code=303)
+    """Staff go to their work; an anonymous visitor is a citizen: the public pages' home."""
+    try:
+        target = home_for(request)
+    except NotLoggedIn:
+        target = (
+            "/phan-anh"
+            if any(getattr(r, "path", "") == "/phan-anh" for r in request.app.routes)
+            else "/login"
+        )
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/account")
