@@ -149,6 +149,7 @@ def _all():  # type: ignore[no-untyped-def]
 
 
 def test_tracking_with_one_time_code_rating_and_clarification(world: World, tmp_path: Path) -> None:
+    world.services.admin.set_contact("UBND-00070", "admin", phone="0901000001", email="hk@example.vn")
     code = _code_of(_submit(world))
     page = world.client.get(f"/tra-cuu/{code}")
     assert page.status_code == 200 and "Mới tạo" in page.text and "Gửi mã xác minh" in page.text
@@ -184,6 +185,9 @@ def test_tracking_with_one_time_code_rating_and_clarification(world: World, tmp_
     assert t.rating is not None and t.rating.value == "Chưa hài lòng"
     assert t.clarification_request == "Ngõ vẫn còn rác ở cuối ngõ."
     assert any(e.actor == "citizen:web" for e in t.history)
+    # both reach the agency: a message to the lead agency's focal officer for each
+    follow_ups = [e for e in world.services.outbox.list(None, 200) if e.kind == "citizen_follow_up"]
+    assert {e.dedupe_key.split(":")[2] for e in follow_ups} >= {"rate", "request_clarification"}
     again = world.client.post(f"/tra-cuu/{code}/danh-gia", data={"rating": "Hài lòng"})
     assert again.status_code == 400
 
