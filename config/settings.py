@@ -134,6 +134,9 @@ class WebSettings(BaseModel):
     max_upload_mb: float = 10.0  # evidence photos and documents
     login_attempts: int = 5  # failed logins per user name and per address ...
     login_window_minutes: float = 15.0  # ... within this window before logins are refused
+    # Per-address limits of the public form, one-time codes, tracking, Open311 and the REST API, over
+    # the defaults of web.public.guard.DEFAULT_LIMITS, e.g. {form = "5/minute;30/hour"}.
+    public_limits: dict[str, str] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 
 import reference
@@ -50,19 +51,21 @@ class PublicTicket:
     overdue: bool
 
 
-def _identity_patterns(caller: Caller) -> list[re.Pattern[str]]:
-    pats: list[re.Pattern[str]] = []
-    name = " ".join(caller.name.split())
+@lru_cache(maxsize=4096)
+def _identity_pattern(name: str, phone: str, cccd: str) -> re.Pattern[str] | None:
+    """One pattern for a caller's name, phone and CCCD (cached: lists show the same callers often)."""
+    parts: list[str] = []
+    name = " ".join(name.split())
     if len(name) >= 3:
-        pats.append(re.compile(r"\s+".join(map(re.escape, name.split())), re.IGNORECASE))
-    for number in (caller.phone, caller.cccd):
+        parts.append(r"\s+".join(map(re.escape, name.split())))
+    for number in (phone, cccd):
         digits = re.sub(r"\D", "", number)
         if len(digits) >= 6:
             # the same digits written with spaces, dots or dashes between them, and +84 for a leading 0
-            body = r"[\s.\-]?".join(map(re.escape, digits.lstrip("0")))
+            body = r"[\s.\-]?".join(digits.lstrip("0"))
             lead = r"(?:\+?84[\s.\-]?|0)?" if digits.startswith("0") else ""
-            pats.append(re.compile(rf"(?<!\d){lead}{body}(?!\d)"))
-    return pats
+            parts.append(rf"(?<!\d){lead}{body}(?!\d)")
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE) if parts else None
 
 
 # Whoever's they are, a citizen ID (12 digits) or a mobile/landline number never goes public.
@@ -73,7 +76,10 @@ _ANY_PHONE = re.compile(r"(?<![\d+])(?:\+?84[\s.\-]?|0)[1-9](?:[\s.\-]?\d){8,9}(
 def scrub(text: str, caller: Caller) -> str:
     """``text`` with the caller's name, phone and CCCD, and any citizen ID or phone number, replaced
     by ``***``."""
-    for pat in _identity_patterns(caller):
+    if not text:
+        return text
+    pat = _identity_pattern(caller.name, caller.phone, caller.cccd)
+    if pat is not None:
         text = pat.sub(REDACTED, text)
     return _ANY_PHONE.sub(REDACTED, _ANY_ID.sub(REDACTED, text))
 
@@ -87,13 +93,18 @@ class Publication(Protocol):
         """Published tickets matching ``query``, newest first."""
         ...
 
+    def views(self, query: TicketQuery, *, published_only: bool = False) -> list[PublicTicket]:
+        """The public views of the tickets matching ``query`` (drafts never), newest first."""
+        ...
+
 
 def is_public_attachment(att: Attachment, published: bool) -> bool:
     return published and att.kind is AttachmentKind.EVIDENCE and att.media_type in PUBLIC_IMAGE_TYPES
 
 
-def public_view(ticket: Ticket, published: bool = False) -> PublicTicket:
-    """The public face of ``ticket``; ``published``: its head approved publishing the result."""
+def public_view(ticket: Ticket, published: bool = False, updated_at: datetime | None = None) -> PublicTicket:
+    """The public face of ``ticket``; ``published``: its head approved publishing the result;
+    ``updated_at``: its last change when its history is not loaded."""
     t = ticket
     cat = reference.categories().get(t.category)
     if t.status in (Status.NEW, Status.DRAFT):
@@ -117,7 +128,7 @@ def public_view(ticket: Ticket, published: bool = False) -> PublicTicket:
         city=t.city,
         lead_agency=t.lead_agency,
         created_at=t.created_at,
-        updated_at=t.history[-1].at if t.history else t.created_at,
+        updated_at=updated_at or (t.history[-1].at if t.history else t.created_at),
         expected_at=expected,
         closed_at=t.closed_at,
         published=published,

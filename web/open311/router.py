@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 import reference
 from ticketing.credentials import CredentialKind
@@ -21,11 +22,10 @@ from ticketing.domain import tracking
 from ticketing.domain.errors import DomainError
 from ticketing.domain.model import Status
 from ticketing.ports import TicketQuery
-from ticketing.public import public_view
 from ticketing.service import TicketNotFound
 from web.open311 import formats, spec
 from web.open311.spec import MAX_DAYS, MAX_RESULTS, Open311Error
-from web.public.guard import RateLimited, body_too_large, check_rate, services
+from web.public.guard import RateLimited, agency_names, body_too_large, check_rate, services
 from web.public.intake import file_report
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _answer(fmt: str, root: str, work: Callable[[], Any], status: int = 200) -> 
 
 
 def _agency_names(request: Request) -> dict[str, str]:
-    return {a.code: a.name for a in services(request).admin.agencies()}
+    return agency_names(request)
 
 
 def _date(value: str, name: str, tz: Any) -> datetime:
@@ -109,8 +109,11 @@ def get_requests(request: Request, fmt: str) -> Response:
         if ids:
             if len(ids) > MAX_RESULTS:
                 raise Open311Error(400, f"Tối đa {MAX_RESULTS} mã / at most {MAX_RESULTS} ids")
-            tickets = [t for t in (_find(svc, code) for code in ids) if t is not None]
-            return _requests(svc, tickets, names)
+            codes = [tracking.normalize(i) for i in ids if tracking.is_valid(tracking.normalize(i))]
+            views = {v.code: v for v in svc.publication.views(TicketQuery(codes=codes, limit=MAX_RESULTS))}
+            return [
+                spec.service_request(views[c], names, MEDIA_BASE) for c in dict.fromkeys(codes) if c in views
+            ]
         tz = svc.clock.now().tzinfo
         end = _date(q["end_date"], "end_date", tz) if q.get("end_date") else None
         start = _date(q["start_date"], "start_date", tz) if q.get("start_date") else None
@@ -145,22 +148,17 @@ def get_requests(request: Request, fmt: str) -> Response:
         found = []
         for code in codes or [""]:
             query = TicketQuery(
-                statuses=statuses or _OPEN + _CLOSED,
+                statuses=statuses,
                 category=code,
                 created_from=start,
                 created_to=end,
                 limit=MAX_RESULTS,
             )
-            found += svc.tickets.find(query)
+            found += svc.publication.views(query)
         found.sort(key=lambda t: t.created_at, reverse=True)
-        return _requests(svc, found[:MAX_RESULTS], names)
+        return [spec.service_request(v, names, MEDIA_BASE) for v in found[:MAX_RESULTS]]
 
     return _answer(fmt, "service_requests", work)
-
-
-def _requests(svc: Any, tickets: list[Any], names: dict[str, str]) -> list[dict[str, Any]]:
-    published = svc.publication.published([t.code for t in tickets if t.status is Status.DONE])
-    return [spec.service_request(public_view(t, t.code in published), names, MEDIA_BASE) for t in tickets]
 
 
 def _find(svc: Any, code: str) -> Any:
@@ -177,10 +175,15 @@ def _find(svc: Any, code: str) -> Any:
 def get_request(request: Request, service_request_id: str, fmt: str) -> Response:
     def work() -> Any:
         check_rate(request, "api")
-        ticket = _find(services(request), service_request_id)
-        if ticket is None:
-            raise Open311Error(404, f"Không có yêu cầu mã {service_request_id!r} / no such service request")
-        return _requests(services(request), [ticket], _agency_names(request))
+        code = tracking.normalize(service_request_id)
+        views = []
+        if tracking.is_valid(code):
+            views = services(request).publication.views(TicketQuery(codes=[code], limit=1))
+        if not views:
+            raise Open311Error(
+                404, f"Không có yêu cầu mã {service_request_id[:20]!r} / no such service request"
+            )
+        return [spec.service_request(views[0], _agency_names(request), MEDIA_BASE)]
 
     return _answer(fmt, "service_requests", work)
 
@@ -288,7 +291,9 @@ async def post_request(request: Request, fmt: str) -> Response:
         check_rate(request, "api_write")
         f = await _form(request)
         svc = services(request)
-        key = svc.credentials.authenticate(CredentialKind.API_KEY, f.get("api_key", ""))
+        key = await run_in_threadpool(
+            svc.credentials.authenticate, CredentialKind.API_KEY, f.get("api_key", "")
+        )
         if key is None:
             raise Open311Error(403, "api_key thiếu hoặc không hợp lệ / a valid api_key is required")
         data = _ticket_data(f, svc.settings.city)
@@ -300,11 +305,11 @@ async def post_request(request: Request, fmt: str) -> Response:
         )
 
     def work() -> Any:
-        created = file_report(svc, data, f"api:{key.name}")
+        created = file_report(svc, data, f"api:{key.name}")  # (in a worker thread: see below)
         notice = (
             f"Đã tiếp nhận, mã số theo dõi {created.ticket.code}. "
             f"Hạn xử lý theo quy định được tính từ khi chuyển đơn vị."
         )
         return [{"service_request_id": created.ticket.code, "service_notice": notice, "account_id": None}]
 
-    return _answer(fmt, "service_requests", work, status=201)
+    return await run_in_threadpool(_answer, fmt, "service_requests", work, 201)

@@ -7,6 +7,7 @@ processes each keep their own count (see docs/decisions/121-public-abuse-limits.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -63,9 +64,25 @@ def services(request: Request) -> Services:
 def rate_limits(request: Request) -> RateLimits:
     state = request.app.state
     if getattr(state, "rate_limits", None) is None:
-        state.rate_limits = RateLimits()
+        configured = services(request).settings.web.public_limits
+        state.rate_limits = RateLimits({**DEFAULT_LIMITS, **configured})
     limits: RateLimits = state.rate_limits
     return limits
+
+
+AGENCY_NAMES_TTL_S = 60.0
+
+
+def agency_names(request: Request) -> dict[str, str]:
+    """Agency code -> name, re-read at most once a minute (every public page names agencies)."""
+    state = request.app.state
+    cached = getattr(state, "agency_names", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > AGENCY_NAMES_TTL_S:
+        cached = (now, {a.code: a.name for a in services(request).admin.agencies()})
+        state.agency_names = cached
+    names: dict[str, str] = cached[1]
+    return names
 
 
 def client_address(request: Request) -> str:

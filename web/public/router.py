@@ -77,7 +77,7 @@ def _wards(city: str) -> list[tuple[str, str]]:
 
 
 def _agency_names(request: Request) -> dict[str, str]:
-    return {a.code: a.name for a in services(request).admin.agencies()}
+    return guard.agency_names(request)
 
 
 def _ticket(request: Request, code: str) -> Ticket | None:
@@ -391,9 +391,9 @@ def published(
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    found = svc.publication.find(query)
+    found = svc.publication.views(query, published_only=True)
     names = _agency_names(request)
-    rows = [(public_view(t, True), names.get(t.lead_agency, t.lead_agency)) for t in found[:PAGE_SIZE]]
+    rows = [(v, names.get(v.lead_agency, v.lead_agency)) for v in found[:PAGE_SIZE]]
     filters = {"linh_vuc": query.category, "phuong": query.ward_code, "thang": thang if span else ""}
     base = {k: v for k, v in filters.items() if v}
     ctx = {
