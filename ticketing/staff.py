@@ -34,6 +34,7 @@ PRIVATE_KINDS = frozenset({AttachmentKind.RECORDING, AttachmentKind.TRANSCRIPT})
 DUE_SOON = working_hours(8)  # less than one working day left
 CALLBACK_WITHIN = working_hours(1)  # HP Art. 8.3: call back an incomplete report within 1 working hour
 PER_PAGE = 25
+COUNT_CAP = 10_000  # a queue longer than this is shown as "10 000+"
 
 
 class Forbidden(ValidationError):
@@ -141,6 +142,7 @@ class QueuePage:
     page: int
     pages: int
     agency: str
+    more: bool = False  # the total was capped at COUNT_CAP
 
 
 @dataclass(frozen=True)
@@ -333,21 +335,27 @@ class StaffService:
         )
 
     def queue_agencies(self, actor: Actor) -> tuple[str, ...] | None:
-        """The agencies whose queue the actor may open (``None``: any, city-wide)."""
-        if actor.has(P.QUEUE_CITYWIDE):
+        """The agencies whose queue the actor may open (``None``: any, city-wide). City leaders read
+        the city-wide list (their dashboards' overdue list); they hold no step permission."""
+        if actor.has(P.QUEUE_CITYWIDE) or actor.has(P.DASHBOARD_CITY):
             return None
         scopes = actor.scopes(P.QUEUE_AGENCY)
         return scopes if scopes else ()
 
-    def queue(self, actor: Actor, f: QueueFilter) -> QueuePage:
+    def _queue_agency(self, actor: Actor, agency: str) -> tuple[str, tuple[str, ...] | None]:
+        """The agency whose queue is asked for ("" = city-wide), checked against the actor's scope."""
         allowed = self.queue_agencies(actor)
-        agency = f.agency.strip()
+        agency = agency.strip()
         if allowed is not None:
             if not allowed:
                 raise Forbidden("Tài khoản không có hàng đợi đơn vị / no agency queue for this user")
             agency = agency or allowed[0]
             if agency not in allowed:
                 raise Forbidden(f"Không có quyền xem hàng đợi của {agency} / not your agency's queue")
+        return agency, allowed
+
+    def queue(self, actor: Actor, f: QueueFilter) -> QueuePage:
+        agency, allowed = self._queue_agency(actor, f.agency)
         statuses = f.statuses
         if not statuses:
             hidden = (Status.DRAFT, Status.NEW) if allowed is not None else ()
@@ -368,13 +376,29 @@ class StaffService:
             order=f.sort,
             limit=per_page,
             offset=(page - 1) * per_page,
+            children=False,
         )
         with self.tickets.uow() as uow:
             rows = uow.tickets.find(query)
-            total = uow.tickets.count(query)
+            total = uow.tickets.count(query, cap=COUNT_CAP)
         assigned = self.assignments.of([t.code for t in rows])
         items = tuple(self._item(t, now, assigned.get(t.code, "")) for t in rows)
-        return QueuePage(items, total, page, max(1, -(-total // per_page)), agency)
+        return QueuePage(items, total, page, max(1, -(-total // per_page)), agency, total >= COUNT_CAP)
+
+    def overdue_list(self, actor: Actor, agency: str = "", limit: int = 20) -> QueuePage:
+        """The dashboard's overdue list (kept as long as the dashboard's report)."""
+        agency, _ = self._queue_agency(actor, agency)
+        key = ("overdue", agency, limit)
+        now = time.monotonic()
+        with self._reports_lock:
+            hit = self._reports.get(key)
+        if hit is not None and now - hit[0] < self.report_ttl_s:
+            cached: QueuePage = hit[1]
+            return cached
+        result = self.queue(actor, QueueFilter(agency=agency, overdue=True, per_page=limit))
+        with self._reports_lock:
+            self._reports[key] = (now, result)
+        return result
 
     def centre_queue(self, actor: Actor, limit: int = 50) -> list[CentreItem]:
         """The hotline centre's work: new tickets to dispatch and drafts to call back, urgent first,
@@ -385,7 +409,9 @@ class StaffService:
         found: list[tuple[Ticket, list[tuple[Ticket, float]]]] = []
         with self.tickets.uow() as uow:
             rows = uow.tickets.find(
-                TicketQuery(statuses=(Status.NEW, Status.DRAFT), order="created_asc", limit=limit)
+                TicketQuery(
+                    statuses=(Status.NEW, Status.DRAFT), order="created_asc", limit=limit, children=False
+                )
             )
             for t in rows:
                 recent = uow.tickets.recent(

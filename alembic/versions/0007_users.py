@@ -60,9 +60,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_ticket_assignments_username"), "ticket_assignments", ["username"], unique=False)
     op.create_index("ix_tickets_agency_created", "tickets", ["lead_agency", "created_at"], unique=False)
+    op.create_index("ix_tickets_agency_status", "tickets", ["lead_agency", "status"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_agency_status", table_name="tickets")
     op.drop_index("ix_tickets_agency_created", table_name="tickets")
     op.drop_index(op.f("ix_ticket_assignments_username"), table_name="ticket_assignments")
     op.drop_table("ticket_assignments")

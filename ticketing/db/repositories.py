@@ -304,13 +304,20 @@ class SqlTicketRepository:
             .order_by(*_ORDERS.get(query.order, _ORDERS["created_desc"]))
             .limit(query.limit)
             .offset(query.offset)
-            .options(*_LOAD_CHILDREN)
         )
+        if not query.children:  # a listing: the rows alone, no history or attachments
+            stmt = stmt.options(lazyload("*"))
+            return [_read_ticket(r, children=False) for r in self.session.scalars(stmt)]
+        stmt = stmt.options(*_LOAD_CHILDREN)
         return [_read_ticket(r) for r in self.session.scalars(stmt)]
 
-    def count(self, query: TicketQuery) -> int:
-        stmt = select(func.count(TicketRow.id)).where(*self._conditions(query))
-        return int(self.session.scalar(stmt) or 0)
+    def count(self, query: TicketQuery, cap: int | None = None) -> int:
+        """How many tickets match; with ``cap``, counting stops there (a "more than" for big lists)."""
+        if cap is None:
+            stmt = select(func.count(TicketRow.id)).where(*self._conditions(query))
+            return int(self.session.scalar(stmt) or 0)
+        inner = select(TicketRow.id).where(*self._conditions(query)).limit(cap).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(inner)) or 0)
 
     def recent(self, *, category: str, ward_code: str, since: datetime) -> list[Ticket]:
         # Duplicate search needs the report itself, not its history: children are not loaded.

@@ -20,8 +20,9 @@ from ticketing.db.types import AwareDateTime
 from ticketing.ports import AuditEntry
 from ticketing.users import UserError, UserRecord
 
-# The agency queue lists one agency's tickets newest first: serve it from one index.
+# The agency queue lists one agency's tickets newest first and counts them by status: two indexes.
 Index("ix_tickets_agency_created", TicketRow.lead_agency, TicketRow.created_at)
+Index("ix_tickets_agency_status", TicketRow.lead_agency, TicketRow.status)
 
 
 class UserRow(Base):
