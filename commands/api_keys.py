@@ -15,8 +15,9 @@ from urllib.parse import urlparse
 
 import click
 
-from commands.db import require_database, settings, user_errors
+from commands.db import require_database, user_errors
 from commands.errors import UserError
+from commands.errors import load_settings as settings
 from commands.users import os_actor
 from ticketing.credentials import Credential, CredentialKind
 

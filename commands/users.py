@@ -12,8 +12,9 @@ import sys
 
 import click
 
-from commands.db import require_database, settings, user_errors
+from commands.db import require_database, user_errors
 from commands.errors import UserError
+from commands.errors import load_settings as settings
 from ticketing.access import Role
 from ticketing.users import UserService
 

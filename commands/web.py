@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from commands.db import require_database, settings
+from commands.db import require_database
 from commands.errors import UserError
+from commands.errors import load_settings as settings
 
 
 @click.group("web")

@@ -9,6 +9,7 @@ tickets are published comes from :class:`Publication`).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Protocol
 import reference
 from ticketing.domain.model import Attachment, AttachmentKind, Caller, Status, Ticket
 from ticketing.ports import TicketQuery
+from ticketing.privacy import redact_text
 
 REDACTED = "***"
 PUBLIC_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -78,6 +80,8 @@ def scrub(text: str, caller: Caller) -> str:
     by ``***``."""
     if not text:
         return text
+    # the one masking policy, as for a confidential caller: the public never learns who reported
+    text = redact_text(text, dataclasses.replace(caller, confidential=True))
     pat = _identity_pattern(caller.name, caller.phone, caller.cccd)
     if pat is not None:
         text = pat.sub(REDACTED, text)

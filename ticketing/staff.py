@@ -24,9 +24,9 @@ from ticketing.access import Actor, Permission, Role
 from ticketing.domain import duplicates, workflow
 from ticketing.domain.calendar import deadline, working_hours, working_time_between
 from ticketing.domain.errors import DomainError, ValidationError
-from ticketing.domain.model import Attachment, AttachmentKind, Caller, Priority, Status, Ticket
+from ticketing.domain.model import Attachment, AttachmentKind, Priority, Status, Ticket
 from ticketing.ports import AuditEntry, TicketQuery
-from ticketing.privacy import CallerView, reveals_confidential, view_caller
+from ticketing.privacy import CallerView, masked_ticket, reveals_confidential, view_caller
 from ticketing.service import AdminService, TicketNotFound, TicketService
 
 P = Permission
@@ -154,11 +154,13 @@ class CentreItem:
     callback_due: datetime | None
 
 
-def _mask_ticket(t: Ticket, caller: CallerView, private_media: bool) -> Ticket:
-    masked = Caller(caller.name, caller.cccd, caller.phone, caller.address, caller.email, caller.confidential)
-    attachments = [a for a in t.attachments if private_media or a.kind not in PRIVATE_KINDS]
+def _mask_ticket(t: Ticket, *, contact: bool, confidential: bool, private_media: bool) -> Ticket:
+    """The one masking policy (caller block and every free text), then the recording and transcript
+    left out for a viewer who may not have them."""
+    shown = masked_ticket(t, contact=contact, confidential=confidential)
+    attachments = [a for a in shown.attachments if private_media or a.kind not in PRIVATE_KINDS]
     return dataclasses.replace(
-        t, caller=masked, transcript=t.transcript if private_media else "", attachments=attachments
+        shown, transcript=shown.transcript if private_media else "", attachments=attachments
     )
 
 
@@ -257,11 +259,9 @@ class StaffService:
     def view(self, actor: Actor, code: str) -> TicketView:
         t = self._load(actor, code)
         coordinators = [c.agency for c in t.coordinators]
-        caller = view_caller(
-            t.caller,
-            contact=actor.can(P.CALLER_CONTACT, t.lead_agency),
-            confidential=actor.can(P.CALLER_IDENTITY_CONFIDENTIAL, t.lead_agency),
-        )
+        contact = actor.can(P.CALLER_CONTACT, t.lead_agency)
+        confidential = actor.can(P.CALLER_IDENTITY_CONFIDENTIAL, t.lead_agency)
+        caller = view_caller(t.caller, contact=contact, confidential=confidential)
         private = actor.can(P.RECORDING_LISTEN, t.lead_agency, coordinators) and not caller.hidden
         if reveals_confidential(t.caller, caller):
             self._audit(actor, t.code, "view_confidential_identity", {"fields": "caller"})
@@ -275,7 +275,7 @@ class StaffService:
             if self._may(actor, t, step) and not (step == "publish" and published)
         )
         return TicketView(
-            _mask_ticket(t, caller, private),
+            _mask_ticket(t, contact=contact, confidential=confidential, private_media=private),
             caller,
             actions,
             assignee,
@@ -558,7 +558,7 @@ class StaffService:
 
     def report(self, actor: Actor, period: Any, agency: str = "") -> Any:
         """The report of a period for one agency (or the city); reports hold no personal data."""
-        from ticketing.reports.queries import Filters
+        from ticketing.db.reports import Filters
 
         allowed = self.dashboard_agencies(actor)
         if allowed is not None:
