@@ -191,6 +191,7 @@ class StaffService:
         self.report_ttl_s = report_ttl_s
         self._reports: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._reports_lock = threading.Lock()
+        self._computing: dict[tuple[Any, ...], threading.Lock] = {}
 
     # --- visibility ---------------------------------------------------------------------------------
 
@@ -388,17 +389,32 @@ class StaffService:
     def overdue_list(self, actor: Actor, agency: str = "", limit: int = 20) -> QueuePage:
         """The dashboard's overdue list (kept as long as the dashboard's report)."""
         agency, _ = self._queue_agency(actor, agency)
-        key = ("overdue", agency, limit)
-        now = time.monotonic()
+        result: QueuePage = self._kept(
+            ("overdue", agency, limit),
+            lambda: self.queue(actor, QueueFilter(agency=agency, overdue=True, per_page=limit)),
+        )
+        return result
+
+    def _kept(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``'s answer, kept ``report_ttl_s`` seconds; concurrent askers of the same key
+        wait for one computation instead of each running it."""
         with self._reports_lock:
             hit = self._reports.get(key)
-        if hit is not None and now - hit[0] < self.report_ttl_s:
-            cached: QueuePage = hit[1]
-            return cached
-        result = self.queue(actor, QueueFilter(agency=agency, overdue=True, per_page=limit))
-        with self._reports_lock:
-            self._reports[key] = (now, result)
-        return result
+            if hit is not None and time.monotonic() - hit[0] < self.report_ttl_s:
+                return hit[1]
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:
+            with self._reports_lock:
+                hit = self._reports.get(key)
+                if hit is not None and time.monotonic() - hit[0] < self.report_ttl_s:
+                    return hit[1]
+            value = compute()
+            with self._reports_lock:
+                if len(self._reports) > 500:
+                    self._reports.clear()
+                self._reports[key] = (time.monotonic(), value)
+                self._computing.pop(key, None)
+            return value
 
     def centre_queue(self, actor: Actor, limit: int = 50) -> list[CentreItem]:
         """The hotline centre's work: new tickets to dispatch and drafts to call back, urgent first,
@@ -569,18 +585,11 @@ class StaffService:
                 raise Forbidden(f"Không có quyền xem báo cáo của {agency} / not your agency")
         if self.report_for is None:
             raise ValidationError("Báo cáo chưa được cấu hình / reports are not wired")
-        key = (period.first, period.last, agency)
-        now = time.monotonic()
-        with self._reports_lock:
-            hit = self._reports.get(key)
-        if hit is not None and now - hit[0] < self.report_ttl_s:
-            return hit[1]
-        report = self.report_for(period, Filters(city=self.tickets.city, agency=agency))
-        with self._reports_lock:
-            if len(self._reports) > 500:
-                self._reports.clear()
-            self._reports[key] = (now, report)
-        return report
+        report_for = self.report_for
+        return self._kept(
+            ("report", period.first, period.last, agency),
+            lambda: report_for(period, Filters(city=self.tickets.city, agency=agency)),
+        )
 
     def may_download(self, actor: Actor, agency: str = "") -> bool:
         return actor.can(P.REPORT_DOWNLOAD, agency or None)
