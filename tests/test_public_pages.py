@@ -261,3 +261,31 @@ def test_confidential_reporter_never_in_public_bodies(world: World, tmp_path: Pa
     assert code in seen
     for secret in (NAME, PHONE, cccd, "0903 123 456"):
         assert secret not in seen, secret
+
+
+def test_database_down_report_is_journaled_and_acknowledged(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ticketing.errors import StorageUnavailable
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise StorageUnavailable("database unavailable")
+
+    monkeypatch.setattr(world.services.tickets, "create", down)
+    r = _submit(world)
+    assert r.status_code == 200 and "sẽ được gửi qua SMS" in r.text
+    assert len(world.services.journal.pending()) == 1
+    key = world.key()
+    posted = world.client.post(
+        "/open311/v2/requests.json",
+        data={"api_key": key, "service_code": "VSMT", "description": "Rác", "attribute[ward]": "00070"},
+    )
+    assert posted.status_code == 201 and posted.json()[0]["token"].startswith("J-")
+    token = posted.json()[0]["token"]
+    waiting = world.client.get(f"/open311/v2/tokens/{token}.json")
+    assert waiting.status_code == 200 and waiting.json() == [{"service_request_id": None, "token": token}]
+    monkeypatch.undo()
+    world.services.replay_journals()
+    code = world.client.get(f"/open311/v2/tokens/{token}.json").json()[0]["service_request_id"]
+    assert code and world.services.tickets.get(code).channel.value == "api"
+    assert world.client.get("/open311/v2/tokens/J-nope.json").status_code == 404

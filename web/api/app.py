@@ -108,8 +108,8 @@ class NewReport(BaseModel):
     category: str = Field(..., max_length=16, description="Mã lĩnh vực, ví dụ VSMT")
     content: str = Field(..., min_length=1, max_length=5000)
     ward_code: str = Field("", max_length=8, description="Mã xã/phường 5 chữ số")
-    address: str = Field("", max_length=500)
-    caller_name: str = Field("", max_length=200)
+    address: str = Field("", max_length=300)
+    caller_name: str = Field("", max_length=100)
     caller_phone: str = Field("", max_length=32)
     confidential: bool = False
     priority: str = Field("normal", pattern="^(normal|urgent|complex)$")
@@ -238,8 +238,10 @@ def _v1() -> APIRouter:
             "place": {"address": body.address, "ward_code": body.ward_code, "city": svc.settings.city},
             "content": body.content,
         }
-        created = file_report(svc, data, actor.name)
-        return {"code": created.ticket.code, "status": created.ticket.status.value}
+        filed = file_report(svc, data, actor.name)
+        if filed.journaled:
+            return JSONResponse({"code": filed.code, "status": "journaled"}, 202)
+        return {"code": filed.code, "status": svc.tickets.get(filed.code).status.value}
 
     @v1.get(
         "/tickets/{code}", response_model=schemas.TicketOut, summary="Một phiếu (dữ liệu cá nhân theo quyền)"

@@ -134,7 +134,7 @@ def _check_form(values: dict[str, str], city: str) -> list[str]:
         errors.append("Vui lòng chọn xã/phường nơi xảy ra sự việc.")
     if len(values["content"]) < 10:
         errors.append("Vui lòng mô tả sự việc (ít nhất 10 ký tự).")
-    for key, limit in (("name", 200), ("address", 500), ("content", guard.MAX_TEXT)):
+    for key, limit in (("name", 100), ("address", 300), ("content", guard.MAX_TEXT)):
         if len(values[key]) > limit:
             errors.append(f"Nội dung quá dài (tối đa {limit} ký tự).")
     return errors
@@ -197,11 +197,13 @@ async def submit(request: Request) -> Response:
         NewAttachment(p.filename, AttachmentKind.PHOTO, data=p.data, media_type="image/jpeg") for p in photos
     ]
     try:
-        created = file_report(svc, data, CITIZEN_ACTOR, files)
+        filed = file_report(svc, data, CITIZEN_ACTOR, files)
     except DomainError as exc:
         return _form_page(request, values, [str(exc)], 400)
+    if filed.journaled:  # the database is down: the report waits in the journal, the code follows by SMS
+        return _page(request, "received_later.html", {"phone_hint": mask(values["phone"])})
     query = urlencode({"moi": "1"})
-    return RedirectResponse(f"/tra-cuu/{created.ticket.code}?{query}", status_code=303)
+    return RedirectResponse(f"/tra-cuu/{filed.code}?{query}", status_code=303)
 
 
 # --- tracking and the reporter's follow-up ----------------------------------------------------------
