@@ -21,7 +21,10 @@ def web_group() -> None:
 )
 @click.option("--host", default=None, help="Listen address (default: web.host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: web.port, 8080).")
-def run_cmd(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default: web.workers, 1)."
+)
+def run_cmd(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the portal in the foreground until SIGTERM/SIGINT.
 
     The session key is generated once into <data_dir>/secrets/web_session_key unless web.secret_key
@@ -36,20 +39,26 @@ def run_cmd(host: str | None, port: int | None) -> None:
     require_database(s.database_url)
     services = wiring.build(s)
     try:
-        app = create_app(services)
+        app = create_app(services)  # also checks the session key before any worker starts
     except (ValueError, OSError) as exc:
+        services.close()
         raise UserError(f"Không khởi động được cổng web / cannot start the portal: {exc}") from exc
     bind, listen = host or s.web.host, port or s.web.port
-    click.echo(f"hotline web: http://{bind}:{listen}", err=True)
+    count = workers or s.web.workers
+    click.echo(f"hotline web: http://{bind}:{listen} ({count} worker{'s' if count > 1 else ''})", err=True)
+    options = {
+        "host": bind,
+        "port": listen,
+        "log_level": "warning",
+        "proxy_headers": True,
+        "forwarded_allow_ips": "127.0.0.1",
+        "server_header": False,
+    }
     try:
-        uvicorn.run(
-            app,
-            host=bind,
-            port=listen,
-            log_level="warning",
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
-            server_header=False,
-        )
+        if count > 1:  # each worker process builds its own services from the same settings
+            services.close()
+            uvicorn.run("web.app:from_settings", factory=True, workers=count, **options)  # type: ignore[arg-type]
+        else:
+            uvicorn.run(app, **options)  # type: ignore[arg-type]
     finally:
         services.close()

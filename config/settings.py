@@ -125,6 +125,7 @@ class WebSettings(BaseModel):
 
     host: str = "127.0.0.1"  # loopback unless configured; put a TLS reverse proxy in front (docs/)
     port: int = 8080
+    workers: int = 1  # uvicorn worker processes (sessions and CSRF live in signed cookies)
     # Empty: generated once into <data_dir>/secrets/web_session_key (mode 0600).
     secret_key: str = ""
     # Behind a TLS proxy: Secure cookies and HSTS. Leave off for plain-HTTP development on loopback.

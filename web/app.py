@@ -62,3 +62,12 @@ def create_app(services: Services, *, secret_key: str = "", live: LiveFeed | Non
     app.include_router(open311_router)
     app.mount("/api", create_api(services))
     return app
+
+
+def from_settings() -> FastAPI:
+    """The app over the configured settings: the factory of each worker of ``hotline web run
+    --workers N`` (uvicorn imports it in every worker process)."""
+    import wiring
+    from config.settings import get_settings
+
+    return create_app(wiring.build(get_settings()))
