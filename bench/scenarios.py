@@ -112,7 +112,9 @@ def run_suite(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rasa", default="", help="URL of a running Rasa server (default: the fallback)")
     parser.add_argument("--token", default="", help="the Rasa server's auth token")
     parser.add_argument("--show-failures", action="store_true")

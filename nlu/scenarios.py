@@ -45,7 +45,7 @@ from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpreter, ProcedureFinder
 from nlu.dialogue.runner import CallPorts, Runner
 from nlu.dialogue.slots import digits_vi
-from nlu.normalize.text import fold
+from nlu.normalize.text import folded_tokens
 
 OUTCOMES = ("ticket", "draft", "handoff", "answer", "refusal")
 _REFUSAL_MARKS = ("không tiếp nhận",)
@@ -187,8 +187,13 @@ def run(
     return result
 
 
+def fold(text: str) -> str:
+    """Lower case, one spelling per syllable (tone-mark placement), single spaces."""
+    return " ".join(folded_tokens(text))
+
+
 def _same(a: str, b: str) -> bool:
-    return fold(a.strip()) == fold(b.strip())
+    return fold(a) == fold(b)
 
 
 def check(scenario: Scenario, outcome: str, urgent: bool, draft: Draft) -> list[str]:

@@ -129,6 +129,7 @@ def test_every_template_renders_on_one_line() -> None:
         "r": DossierResult("x", True, "Đang xử lý", "", "2026-11-25"),
         "retry": True,
         "p": load_procedures()[0],
+        "taken": ["name", "phone"],
     }
     names = template_names()
     assert len(names) >= 30

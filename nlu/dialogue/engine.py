@@ -29,16 +29,22 @@ from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
 from nlu.dialogue.prompts import render
 from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import (
+    address_from_place,
     apply_entities,
-    content_from_report,
+    correction_pieces,
     field_named,
     is_dossier_tail,
     is_phone,
     keyed_digits,
     name_from_answer,
+    place_words,
     spoken_digits,
+    time_unknown,
+    time_words,
     yes_no,
 )
+from nlu.normalize import extract_entities
+from nlu.normalize.content import report_content
 from ticketing.domain import tracking
 
 log = logging.getLogger(__name__)
@@ -258,7 +264,9 @@ class DialogueEngine:
         digits = keyed_digits(event.digits)
         self.draft = replace(self.draft, transcript=(*self.draft.transcript, ("caller", f"[phím] {digits}")))
         self._silences = 0
-        if self.phase is Phase.REPORT and self.slot == "phone":
+        if self.phase is Phase.REPORT and self.slot == "phone_confirm" and digits in ("1", "2"):
+            self._on_heard(ev.Heard("đúng" if digits == "1" else "không", 1.0))
+        elif self.phase is Phase.REPORT and self.slot in ("phone", "phone_confirm") and len(digits) > 2:
             if is_phone(digits):
                 self._succeeded()
                 self.draft = replace(self.draft, phone=digits, phone_confirmed=True)
@@ -316,7 +324,7 @@ class DialogueEngine:
 
         # What holds in every state: urgency, operator request, complaints, goodbye.
         if entities.get("urgent") == "true":
-            content = self.draft.content or text
+            content = self.draft.content or text  # an operator hears it all at once
             self.draft = replace(apply_entities(self.draft, entities), urgent=True, content=content)
             self.report_open = True
             self._transfer("urgent", urgent=True)
@@ -406,79 +414,126 @@ class DialogueEngine:
         self.report_open = True
         self.draft = apply_entities(self.draft, entities)
         if not self.draft.content:
-            content = content_from_report(text)
-            if content:
+            content = report_content(text, self.draft.name)
+            if len(content.split()) >= 3:
                 self.draft = replace(self.draft, content=content)
         self._next_report_step()
 
-    def _next_report_step(self) -> None:
+    def _next_report_step(self, prefix: str = "") -> None:
+        """Read back when nothing is missing, else ask for the first missing slot (after ``prefix``,
+        an acknowledgement of what the caller volunteered)."""
         missing = self.draft.missing()
         if not missing:
             self.phase = Phase.CONFIRM
-            self._ask("confirm", "readback", d=self.draft)
+            self._ask("confirm", "readback", prefix=prefix, d=self.draft)
             return
         self.phase = Phase.REPORT
         slot = missing[0]
         if slot == "phone" and self.draft.caller_id and not self.draft.phone:
-            self._ask("phone_confirm", "confirm_phone", phone=self.draft.caller_id)
+            self._ask("phone_confirm", "confirm_phone", prefix=prefix, phone=self.draft.caller_id)
         elif slot == "phone" and self.draft.phone and not self.draft.phone_confirmed:
-            self._ask("phone_confirm", "confirm_phone", phone=self.draft.phone)
+            self._ask("phone_confirm", "confirm_phone", prefix=prefix, phone=self.draft.phone)
         else:
-            self._ask(slot, _SLOT_PROMPTS[slot])
+            self._ask(slot, _SLOT_PROMPTS[slot], prefix=prefix)
+
+    def _turn_entities(self, text: str, nlu: Interpretation) -> dict[str, str]:
+        """The slot values of a turn; where the caller corrected themselves ("phường an hòa à không
+        phường tân an", "không phải ..., số của tôi là ...") the value said last wins."""
+        entities = dict(nlu.entities)
+        if self.draft.category:
+            entities.pop("category", None)  # the report's category was settled by what happened
+        pieces = correction_pieces(text)
+        if len(pieces) < 2:
+            return entities
+        now = self.clock()
+        current = {
+            "name": self.draft.name,
+            "phone": self.draft.phone,
+            "cccd": self.draft.cccd,
+            "ward": self.draft.ward,
+            "time": self.draft.incident_time,
+        }
+        for piece in pieces:
+            found = extract_entities(piece, now, self.draft.city)
+            for key, value in current.items():
+                if found.get(key) and found[key] != value:
+                    entities[key] = found[key]
+        return entities
+
+    def _take(self, text: str, nlu: Interpretation, slot: str) -> list[str]:
+        """Take every slot value the turn holds, whatever was asked; returns the slots taken."""
+        before = self.draft
+        entities = self._turn_entities(text, nlu)
+        draft = apply_entities(before, entities)
+        if slot == "name" and not entities.get("name"):
+            name = name_from_answer(text)
+            if name:
+                draft = replace(draft, name=name)
+        if slot == "phone" and not entities.get("phone"):
+            digits = spoken_digits(text)
+            if is_phone(digits):
+                draft = replace(draft, phone=digits, phone_confirmed=True)
+        if slot == "content" and not draft.content:
+            content = report_content(text, draft.name)
+            if content and (yes_no(text) is None or len(content.split()) >= 3):
+                draft = replace(draft, content=content)
+        if slot == "ward" and not entities.get("name") and (entities.get("ward") or place_words(text)):
+            address = address_from_place(text, draft.ward)
+            if address:
+                draft = replace(draft, address=address)
+        if (
+            slot == "time"
+            and not entities.get("time")
+            and not (draft.incident_time or draft.time_text)
+            and (time_unknown(text) or (time_words(text) and draft == before))
+        ):
+            draft = replace(draft, time_text=text.strip())
+        self.draft = draft
+        taken = []
+        for key in ("content", "name", "phone", "cccd", "ward", "address", "incident_time", "time_text"):
+            if getattr(draft, key) != getattr(before, key):
+                taken.append(key)
+        return taken
 
     def _report_turn(self, text: str, nlu: Interpretation) -> None:
-        before = self.draft
-        self.draft = apply_entities(self.draft, nlu.entities)
         slot = self.slot
-        filled = self.draft != before
+        taken = self._take(text, nlu, slot)
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
 
-        if slot == "phone_confirm":
-            if self.draft.phone and self.draft.phone != before.phone:
-                filled = True  # "không phải, số của tôi là ..."
-            elif answer is True:
+        if slot == "phone_confirm" and "phone" not in taken:
+            if answer is True:
                 phone = self.draft.phone or self.draft.caller_id
                 self.draft = replace(self.draft, phone=phone, phone_confirmed=True)
-                filled = True
-            elif answer is False:
+                taken.append("phone")
+            elif answer is False and not taken:
                 self.draft = replace(self.draft, phone="", phone_confirmed=False, caller_id="")
                 self._succeeded()
                 self._ask("phone", "ask_phone")
                 return
-        elif slot == "content" and not self.draft.content:
-            content = content_from_report(text, min_words=2) or (text if len(text.split()) >= 2 else "")
-            if content and answer is None:
-                self.draft = replace(self.draft, content=content)
-                filled = True
-        elif slot == "ward" and not self.draft.ward:
-            if answer is None and len(text.split()) >= 2 and not self.draft.address:
-                self.draft = replace(self.draft, address=text)  # keep the street; still need the ward
-        elif slot == "time" and not (self.draft.incident_time or self.draft.time_text):
-            # an unparsed answer is kept verbatim ("mấy hôm nay"), unless the turn answered something
-            # else instead (a name, a ward): then the time is asked again
-            if not filled and (answer is None or "không" in text.lower()):
-                self.draft = replace(self.draft, time_text=text)
-                filled = True
-        elif slot == "name" and not self.draft.name:
-            name = name_from_answer(text)
-            if name:
-                self.draft = replace(self.draft, name=name)
-                filled = True
-        elif slot == "phone" and not self.draft.phone:
-            digits = spoken_digits(text)
-            if is_phone(digits):
-                self.draft = replace(self.draft, phone=digits, phone_confirmed=True)
-                filled = True
 
-        if filled:
-            self._succeeded()
-            self._next_report_step()
-        else:
+        if not taken:
             self._failed()
+            return
+        self._succeeded()
+        asked = {
+            "content": {"content"},
+            "ward": {"ward", "address"},
+            "time": {"incident_time", "time_text"},
+            "name": {"name"},
+            "phone": {"phone"},
+            "phone_confirm": {"phone"},
+        }.get(slot, set())
+        extra = [k for k in taken if k not in asked]
+        prefix = render("ack_taken", taken=extra) if extra else ""
+        if slot == "ward" and "address" in taken and "ward" not in taken and not self.draft.ward:
+            self.phase = Phase.REPORT
+            self._ask("ward", "ask_ward_again", prefix=prefix)
+            return
+        self._next_report_step(prefix)
 
     def _confirm_turn(self, text: str, nlu: Interpretation) -> None:
         before = self.draft
-        self.draft = apply_entities(self.draft, nlu.entities)
+        self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
         if self.draft != before:  # a correction with the right value: read back again
             self._succeeded()
@@ -521,7 +576,7 @@ class DialogueEngine:
 
     def _correction_turn(self, text: str, nlu: Interpretation) -> None:
         before = self.draft
-        self.draft = apply_entities(self.draft, nlu.entities)
+        self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
         if self.draft != before:
             self._succeeded()
             self._next_report_step()

@@ -162,3 +162,82 @@ def apply_entities(draft: Draft, entities: dict[str, str]) -> Draft:
     if not changes:
         return draft
     return replace(draft, **changes)  # type: ignore[arg-type]
+
+
+# -- what one turn gives, at any point of the report ------------------------------------------------
+
+# Words after which the caller puts the right value ("phường an hòa à không phường tân an"); after
+# "chứ không phải" comes the wrong one ("tối nay chứ không phải hôm qua").
+_CORRECTION_MARKS = re.compile(
+    r"\s(?:à|ờ|ý)?\s*(?:không|hông|hổng|ko)\s+phải(?:\s+là)?\s|\s(?:à|ờ)\s+(?:không|hông|hổng|nhầm|quên)\s|"
+    r"\snhầm(?:\s+rồi)?\s|\sý\s+(?:tôi|em|tui|mình)?\s*là\s|\ssai\s+rồi\s|\smà\s+là\s|,"
+)
+_WRONG_AFTER = re.compile(r"\s(?:chứ|chớ)\s+(?:không|hông|hổng|ko)\s+phải\s")
+
+# Answers to "when did it happen?" that say the caller does not know, or that it is still going on.
+_TIME_UNKNOWN = re.compile(
+    r"\b(?:không|hông|hổng|ko|chẳng|chả)\s+(?:nhớ|rõ|biết|để ý)|\bquên\s+(?:rồi|mất)|"
+    r"\bđang\s+(?:diễn\s+ra|xảy\s+ra|còn|tiếp\s+diễn|hát|làm|thi\s+công|xây|đổ|chảy|cháy|ngập|kêu)|"
+    r"\bvẫn\s+(?:đang|còn)|\b(?:ngay\s+)?bây\s+giờ|\bgiờ\s+này|\bhiện\s+(?:giờ|tại|nay)|"
+    r"\blâu\s+(?:rồi|lắm|nay)|\bmấy\s+(?:hôm|bữa|ngày|tuần|tháng|năm)|\bcả\s+(?:tuần|tháng|năm)|"
+    r"\bdạo\s+(?:này|gần\s+đây)|\bthường\s+xuyên|\bliên\s+tục|\bsuốt|\b(?:ngày|đêm|tối|sáng)\s+nào\s+cũng|"
+    r"\bhồi\s+(?:nãy|sáng|chiều|tối|trưa|hôm)|\bvừa\s+(?:nãy|rồi|mới)|\blúc\s+nãy|\bmới\s+(?:đây|thấy)|"
+    r"\b(?:tuần|tháng|năm)\s+(?:này|rồi|trước|qua)|\btừ\s+(?:sáng|chiều|tối|trưa|hôm|bữa|tuần|tháng)"
+)
+_TIME_WORDS = frozenset(
+    ("hôm", "bữa", "ngày", "tuần", "tháng", "năm", "giờ", "phút", "sáng", "trưa", "chiều", "tối", "đêm",
+     "khuya", "nay", "qua", "ni", "lâu", "mới", "vừa", "nãy", "đang", "hồi", "từ", "lúc", "khoảng", "tầm")
+)  # fmt: skip
+_PLACE_WORDS = frozenset(
+    ("số", "ngõ", "ngách", "hẻm", "kiệt", "đường", "phố", "khu", "tổ", "thôn", "xóm", "ấp", "chợ", "cầu",
+     "bến", "chung", "tòa", "tập", "gần", "trước", "đầu", "cuối", "cạnh", "ngã", "đối", "diện",
+     "công", "viên", "trường", "bệnh", "quận", "huyện")
+)  # fmt: skip
+_PLACE_LEAD = re.compile(
+    r"^(?:(?:dạ|vâng|ờ|ừ|à|ạ)\s+)*(?:(?:nhà\s+)?(?:tôi|em|tui|mình|chị|anh|cháu)\s+)?(?:ở|tại)\s+"
+)
+
+
+def correction_pieces(text: str) -> list[str]:
+    """The turn cut at correction marks and commas, the right value last ("phường an hòa, à không,
+    phường tân an" -> [..., "phường tân an"]); what follows "chứ không phải" is dropped."""
+    t = " " + " ".join(text.lower().split()) + " "
+    wrong = _WRONG_AFTER.search(t)
+    if wrong:
+        t = t[: wrong.start()] + " "
+    return [p.strip(" ,.") for p in _CORRECTION_MARKS.split(t) if p and p.strip(" ,.")]
+
+
+def time_unknown(text: str) -> bool:
+    """The answer to "when?" says the caller does not know, or that it is ongoing or recurring."""
+    return bool(_TIME_UNKNOWN.search(" ".join(text.lower().split())))
+
+
+def time_words(text: str) -> bool:
+    return bool(set(re.findall(r"[^\W\d_]+", text.lower())) & _TIME_WORDS)
+
+
+def place_words(text: str) -> bool:
+    return bool(set(re.findall(r"[^\W\d_]+", text.lower())) & _PLACE_WORDS)
+
+
+def address_from_place(text: str, ward: str) -> str:
+    """The street part of a place answer ("ở số 20 ngõ 40 đường xuân thủy phường cầu giấy" -> "số 20
+    ngõ 40 đường xuân thủy"); "" when the utterance holds no street words."""
+    t = " ".join(text.split()).strip(" ,.")
+    low = t.lower()
+    cut = len(t)
+    for anchor in ("phường ", "xã ", "đặc khu "):
+        at = low.find(anchor)
+        if at > 0:
+            cut = min(cut, at)
+    if ward and cut == len(t):
+        short = ward.split(" ", 1)[-1].lower()
+        at = low.find(short)
+        if at > 0:
+            cut = at
+    head = _PLACE_LEAD.sub("", t[:cut].strip(" ,.").lower()).strip(" ,.")
+    if not head or not place_words(head):
+        return ""
+    start = len(t[:cut].strip(" ,.")) - len(head)
+    return t[:cut].strip(" ,.")[start:]
