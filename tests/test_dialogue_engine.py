@@ -22,7 +22,7 @@ from nlu.dialogue import (
     Timeout,
     Transfer,
 )
-from nlu.dialogue.slots import digits_vi
+from nlu.dialogue.slots import code_vi
 from ticketing.domain import tracking
 
 REPORT = "tôi muốn phản ánh rác thải đổ trộm ở đầu ngõ 12 phố Hàng Bông mấy hôm nay không ai thu gom"
@@ -85,8 +85,8 @@ def test_happy_path_report_collects_confirms_files_and_reads_code_twice() -> Non
     assert ("caller", REPORT) in d.transcript
     code = tracking.make_code(1234)
     out = e.handle(TicketCreated(code))
-    spoken = digits_vi(code)
-    assert code == "000012340" and spoken == "không không không không một hai ba bốn không"
+    spoken = code_vi(code)
+    assert code == "377023628" and spoken == "ba bảy bảy, không hai ba, sáu hai tám"
     assert says(out).count(f"theo dõi là: {spoken}.") == 2
     assert last_listen(out).slot == "more"
     out = e.handle(Heard("không cảm ơn"))

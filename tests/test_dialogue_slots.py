@@ -158,3 +158,13 @@ def test_helpers_never_crash_and_never_invent_digits(text: str) -> None:
     out_of_scope(text)
     assert len(keyed_digits(text)) == sum(ch in "0123456789" for ch in text)
     assert is_phone(keyed_digits(text)) == is_phone(keyed_digits(text) or "x")
+
+
+def test_tracking_codes_are_read_in_groups_and_zero_runs_are_counted() -> None:
+    from nlu.dialogue.slots import code_vi, spoken_digits
+
+    assert code_vi("382917465") == "ba tám hai, chín một bảy, bốn sáu năm"
+    assert code_vi("000000013") == "bảy số không, một ba"  # a first-format code
+    assert code_vi("000012340") == "bốn số không, một hai ba, bốn không"
+    for code in ("382917465", "000000013", "000012340"):
+        assert spoken_digits(code_vi(code)) == code

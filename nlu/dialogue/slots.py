@@ -96,13 +96,22 @@ def content_from_report(text: str, min_words: int = 3) -> str:
 
 
 def spoken_digits(text: str) -> str:
-    """Digits said one by one ("không chín một hai") or written ("0912"); other words are ignored."""
+    """Digits said one by one ("không chín một hai") or written ("0912"), and a run of zeros said as
+    a count ("bảy số không" -> "0000000"); other words are ignored."""
     out = []
-    for token in re.findall(r"[0-9]+|[^\W\d_]+", text.lower()):
+    toks = re.findall(r"[0-9]+|[^\W\d_]+", text.lower())
+    i = 0
+    while i < len(toks):
+        token = toks[i]
+        if token in _SPOKEN_DIGITS and toks[i + 1 : i + 3] == ["số", "không"]:
+            out.append("0" * int(_SPOKEN_DIGITS[token]))
+            i += 3
+            continue
         if token[0] in _ASCII_DIGITS:
             out.append(token)
         elif token in _SPOKEN_DIGITS:
             out.append(_SPOKEN_DIGITS[token])
+        i += 1
     return "".join(out)
 
 
@@ -130,6 +139,19 @@ def is_dossier_tail(digits: str, today: date | None = None) -> bool:
 def digits_vi(digits: str) -> str:
     """Read a digit string one digit at a time: "109" -> "một không chín"."""
     return " ".join(_DIGIT_WORDS[int(ch)] for ch in digits if ch in _ASCII_DIGITS)
+
+
+def code_vi(code: str) -> str:
+    """Read a tracking code so it can be written down from one hearing: three groups of three, digit by
+    digit, with a pause between groups ("ba tám hai, chín một bảy, bốn sáu năm"); the leading zeros of
+    a first-format code are counted, not said one by one ("bảy số không, một ba")."""
+    d = keyed_digits(code)
+    zeros = len(d) - len(d.lstrip("0"))
+    if zeros >= 3 and zeros < len(d):
+        rest = d[zeros:]
+        groups = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+        return ", ".join([f"{_DIGIT_WORDS[zeros]} số không", *(digits_vi(g) for g in groups)])
+    return ", ".join(digits_vi(d[i : i + 3]) for i in range(0, len(d), 3))
 
 
 def phone_vi(phone: str) -> str:
