@@ -76,6 +76,7 @@ class Result:
     problems: list[str] = field(default_factory=list)
     urgent: bool = False
     transfer_reason: str = ""
+    created: list[tuple[str, bool]] = field(default_factory=list)  # (tracking code, complete) filed
 
     @property
     def correct(self) -> bool:
@@ -146,7 +147,7 @@ def classify(actions: list[act.Action], created: list[tuple[str, bool]]) -> tupl
         isinstance(a, act.CreateTicket) and a.complete for a in actions
     ):
         return "ticket", False, ""
-    if any(isinstance(a, act.CreateTicket) for a in actions):
+    if created or any(isinstance(a, act.CreateTicket) for a in actions):
         return "draft", False, ""
     said = " ".join(a.text for a in actions if isinstance(a, act.Say)).lower()
     answered = any(isinstance(a, (act.AnswerProcedure, act.LookupDossier, act.LookupTicket)) for a in actions)
@@ -182,7 +183,15 @@ def run(
         if isinstance(a, (act.CreateTicket, act.Transfer)) and a.draft is not None:
             draft = a.draft
     outcome, urgent, reason = classify(actions, runner.created)
-    result = Result(scenario, outcome, draft, list(draft.transcript), urgent=urgent, transfer_reason=reason)
+    result = Result(
+        scenario,
+        outcome,
+        draft,
+        list(draft.transcript),
+        urgent=urgent,
+        transfer_reason=reason,
+        created=list(runner.created),
+    )
     result.problems = check(scenario, outcome, urgent, draft)
     return result
 
