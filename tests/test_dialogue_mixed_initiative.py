@@ -100,7 +100,7 @@ def test_corrections_at_any_point() -> None:
 
 
 def test_keypad_one_confirms_the_caller_id() -> None:
-    e = engine()
+    e = engine(city="haiphong")
     e.handle(Heard("tôi muốn phản ánh đường bị đào bới không hoàn trả ở phường đông hải"))
     e.handle(Heard("cả tuần nay rồi"))
     e.handle(Heard("tôi tên là phùng văn toản"))
@@ -132,3 +132,12 @@ def test_leading_name_needs_a_surname_and_a_next_slot_cue() -> None:
     assert extract_entities("trần văn khoa số căn cước không ba một", NOW)["name"] == "Trần Văn Khoa"
     assert "name" not in extract_entities("đường văn cao số nhà mười hai", NOW)
     assert "name" not in extract_entities("hồ sơ gì ở phường", NOW)
+
+
+def test_a_ward_of_another_city_is_not_taken() -> None:
+    e = engine(city="hanoi")
+    e.handle(Heard("tôi muốn phản ánh rác thải ở đầu ngõ không ai thu gom"))
+    out = e.handle(Heard("phường ninh kiều"))
+    assert not e.draft.ward and "chưa hiểu" in says(out)
+    e.handle(Heard("phường cầu giấy"))
+    assert e.draft.ward == "Phường Cầu Giấy"

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import reference
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
@@ -31,6 +32,7 @@ from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import (
     address_from_place,
     apply_entities,
+    asks_operator,
     correction_pieces,
     field_named,
     is_dossier_tail,
@@ -319,6 +321,7 @@ class DialogueEngine:
             log.exception("interpreter failed on a %d-character turn", len(text))
             self._failed()
             return
+        nlu = self._in_city(nlu)
         self.last_interpretation = nlu
         entities = nlu.entities
 
@@ -329,7 +332,8 @@ class DialogueEngine:
             self.report_open = True
             self._transfer("urgent", urgent=True)
             return
-        if nlu.intent == "request_operator" and nlu.confidence >= self.min_nlu_confidence:
+        answered = self.slot in _YESNO_SLOTS and yes_no(text) is not None and not asks_operator(text)
+        if nlu.intent == "request_operator" and nlu.confidence >= self.min_nlu_confidence and not answered:
             self.draft = apply_entities(self.draft, entities)
             self._transfer("caller_request")
             return
@@ -360,6 +364,20 @@ class DialogueEngine:
 
     def _succeeded(self) -> None:
         self._failures = 0
+
+    def _city_wards(self) -> set[str] | None:
+        """The official names of the city's wards and communes (None for a city without a list)."""
+        if self.draft.city not in reference.CITIES:
+            return None
+        return {u.name for u in reference.units(self.draft.city)}
+
+    def _in_city(self, nlu: Interpretation) -> Interpretation:
+        """Drop a ward of another city: this hotline files reports of its own city only."""
+        ward = nlu.entities.get("ward")
+        wards = self._city_wards()
+        if not ward or wards is None or ward in wards:
+            return nlu
+        return replace(nlu, entities={k: v for k, v in nlu.entities.items() if k != "ward"})
 
     def _refuse(self, reason: str) -> None:
         self._refusals += 1
@@ -453,8 +471,11 @@ class DialogueEngine:
             "ward": self.draft.ward,
             "time": self.draft.incident_time,
         }
+        wards = self._city_wards()
         for piece in pieces:
             found = extract_entities(piece, now, self.draft.city)
+            if wards is not None and found.get("ward") not in wards:
+                found.pop("ward", None)
             for key, value in current.items():
                 if found.get(key) and found[key] != value:
                     entities[key] = found[key]

@@ -263,3 +263,14 @@ def address_from_place(text: str, ward: str) -> str:
         return ""
     start = len(t[:cut].strip(" ,.")) - len(head)
     return t[:cut].strip(" ,.")[start:]
+
+
+_OPERATOR_WORDS = re.compile(
+    r"\b(?:tổng\s+đài\s+viên|nhân\s+viên|người\s+thật|điện\s+thoại\s+viên|tư\s+vấn\s+viên|gặp|nói\s+chuyện|"
+    r"chuyển\s+máy|nối\s+máy|cán\s+bộ)\b"
+)
+
+
+def asks_operator(text: str) -> bool:
+    """The turn names a person to talk to ("cho tôi gặp tổng đài viên", "nối máy cho tôi")."""
+    return bool(_OPERATOR_WORDS.search(" ".join(text.lower().split())))
