@@ -39,6 +39,7 @@ from nlu.dialogue.slots import (
     is_phone,
     keyed_digits,
     name_from_answer,
+    name_in_correction,
     place_words,
     spoken_digits,
     time_unknown,
@@ -78,6 +79,8 @@ _SLOT_PROMPTS = {
     "phone": "ask_phone",
 }
 _DIGIT_SLOTS = {"phone", "dossier_code", "tracking_code"}
+_OTHER_SERVICES = ("procedure_question", "dossier_lookup")
+_CODE_MIN_DIGITS = 6  # fewer digits ("linh" in a street name) are not a tracking code
 _YESNO_SLOTS = {"phone_confirm", "confirm", "operator_offer", "procedure_sms"}
 
 Clock = Callable[[], datetime]
@@ -518,6 +521,15 @@ class DialogueEngine:
 
     def _report_turn(self, text: str, nlu: Interpretation) -> None:
         slot = self.slot
+        if not self.draft.has_report_data and (
+            asks_report_status(text)
+            or (nlu.intent in _OTHER_SERVICES and nlu.confidence >= self.min_nlu_confidence)
+        ):
+            # "tôi muốn phản ánh ... à thôi cho tôi hỏi thủ tục": nothing reported yet, another service
+            self.report_open = False
+            self.phase = Phase.MENU
+            self._menu(text, nlu)
+            return
         taken = self._take(text, nlu, slot)
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
 
@@ -565,11 +577,15 @@ class DialogueEngine:
             self.report_open = False
             self.draft = replace(self.draft, category=self.draft.category or "KHAC")
             self._out.append(act.CreateTicket(self.draft, complete=True))
-        elif answer is False:
+        elif answer is False or field_named(text):
             self._succeeded()
-            self._correct_field(field_named(text))
-        elif field_named(text):
-            self._correct_field(field_named(text))
+            field = field_named(text)
+            name = name_in_correction(text) if field == "name" else ""
+            if name:  # "tên sai rồi, là nguyễn văn hai": the right value came with the complaint
+                self.draft = replace(self.draft, name=name)
+                self._next_report_step()
+                return
+            self._correct_field(field)
         else:
             self._failed()
 
@@ -677,8 +693,13 @@ class DialogueEngine:
 
     def _tracking_turn(self, text: str, nlu: Interpretation) -> None:
         digits = spoken_digits(text)
-        if digits:
+        if len(digits) >= _CODE_MIN_DIGITS:
             self._tracking_code(digits)
+        elif nlu.intent in ("report", "dossier_lookup", "procedure_question") and (
+            nlu.confidence >= self.min_nlu_confidence
+        ):
+            self.phase = Phase.MENU  # not a code: the caller wants something else
+            self._menu(text, nlu)
         elif nlu.intent == "deny" or yes_no(text) is False:
             self._anything_else()
         else:

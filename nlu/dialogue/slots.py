@@ -274,3 +274,15 @@ _OPERATOR_WORDS = re.compile(
 def asks_operator(text: str) -> bool:
     """The turn names a person to talk to ("cho tôi gặp tổng đài viên", "nối máy cho tôi")."""
     return bool(_OPERATOR_WORDS.search(" ".join(text.lower().split())))
+
+
+_NAME_CORRECTION_LEAD = re.compile(r"^(?:(?:tên|họ tên|họ và tên)\s+)?(?:(?:đúng|phải)\s+)?(?:là\s+)?")
+
+
+def name_in_correction(text: str) -> str:
+    """The right name said with the correction ("tên sai rồi, là nguyễn văn hai"), or ""."""
+    for piece in reversed(correction_pieces(text)):
+        name = name_from_answer(_NAME_CORRECTION_LEAD.sub("", piece.lower()))
+        if name and field_named(name) is None:
+            return name
+    return ""
