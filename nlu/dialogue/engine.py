@@ -46,6 +46,7 @@ from nlu.dialogue.slots import (
     time_words,
     yes_no,
 )
+from nlu.intent_rules import asks_for_operator, says_goodbye
 from nlu.normalize import extract_entities
 from nlu.normalize.content import report_content
 from ticketing.domain import tracking
@@ -80,6 +81,7 @@ _SLOT_PROMPTS = {
 }
 _DIGIT_SLOTS = {"phone", "dossier_code", "tracking_code"}
 _OTHER_SERVICES = ("procedure_question", "dossier_lookup")
+_COLLECTING = (Phase.REPORT, Phase.CONFIRM, Phase.CORRECTION)
 _CODE_MIN_DIGITS = 6  # fewer digits ("linh" in a street name) are not a tracking code
 _YESNO_SLOTS = {"phone_confirm", "confirm", "operator_offer", "procedure_sms"}
 
@@ -335,19 +337,32 @@ class DialogueEngine:
             self.report_open = True
             self._transfer("urgent", urgent=True)
             return
-        answered = self.slot in _YESNO_SLOTS and yes_no(text) is not None and not asks_operator(text)
-        if nlu.intent == "request_operator" and nlu.confidence >= self.min_nlu_confidence and not answered:
+        # While a report is taken, only words that ask for a person hand the call over (a statistical
+        # model also says "request_operator" for "tôi không muốn nói tên" or "dạ có, gửi giùm em").
+        collecting = (
+            self.phase in (Phase.REPORT, Phase.CONFIRM, Phase.CORRECTION) or self.slot in _YESNO_SLOTS
+        )
+        wants_person = asks_operator(text) or asks_for_operator(text) or not collecting
+        if nlu.intent == "request_operator" and nlu.confidence >= self.min_nlu_confidence and wants_person:
             self.draft = apply_entities(self.draft, entities)
             self._transfer("caller_request")
             return
         if nlu.intent == "complaint_denunciation" and nlu.confidence >= self.min_nlu_confidence:
             self._refuse("complaint")
             return
-        if nlu.intent == "goodbye" and self.phase in (
-            Phase.MENU,
-            Phase.REPORT,
-            Phase.PROCEDURE,
-            Phase.PROCEDURE_SMS,
+        closing = nlu.confidence >= self.min_nlu_confidence or says_goodbye(text)
+        if self.phase is Phase.REPORT:
+            closing = says_goodbye(text)  # "ngày nào cũng thế" answers the question, it is no goodbye
+        if (
+            nlu.intent == "goodbye"
+            and closing
+            and self.phase
+            in (
+                Phase.MENU,
+                Phase.REPORT,
+                Phase.PROCEDURE,
+                Phase.PROCEDURE_SMS,
+            )
         ):
             self._end()
             return
