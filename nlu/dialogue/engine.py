@@ -28,6 +28,7 @@ from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
 from nlu.dialogue.prompts import render
+from nlu.dialogue.review import ReviewItem
 from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import (
     address_from_place,
@@ -129,6 +130,9 @@ class DialogueEngine:
         self._not_found = 0
         self._out: list[act.Action] = []
         self._explained: Any = None  # the procedure last explained (offered by SMS)
+        self.review_items: list[ReviewItem] = []  # turns for the learning loop (nlu.review)
+        self._turn_text = ""
+        self._caller_turns = 0
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -199,6 +203,8 @@ class DialogueEngine:
         self._out.append(act.Listen(self.slot, grammar))
 
     def _transfer(self, reason: str, urgent: bool = False) -> None:
+        if not urgent:
+            self._keep_for_review("handoff")
         if urgent:
             self._say("urgent_transfer")
         else:
@@ -225,8 +231,27 @@ class DialogueEngine:
         self.phase = Phase.MENU
         self._ask("more", "anything_else", prefix=prefix)
 
+    def _keep_for_review(self, reason: str) -> None:
+        """Note the current caller turn for the review queue (once per turn and reason)."""
+        if not self._turn_text:
+            return
+        nlu = self.last_interpretation
+        item = ReviewItem(
+            reason=reason,
+            text=self._turn_text,
+            intent=nlu.intent if nlu else "",
+            confidence=round(nlu.confidence, 3) if nlu else 0.0,
+            entities=dict(nlu.entities) if nlu else {},
+            phase=str(self.phase),
+            slot=self.slot,
+            turn=self._caller_turns - 1,
+        )
+        if not any(r.reason == reason and r.turn == item.turn for r in self.review_items):
+            self.review_items.append(item)
+
     def _failed(self) -> None:
         """A turn that was not understood: repeat the question, or transfer after ``max_failures``."""
+        self._keep_for_review("not_understood")
         self._failures += 1
         if self._failures >= self.max_failures:
             self._transfer("not_understood")
@@ -305,9 +330,13 @@ class DialogueEngine:
             return
         self.draft = replace(self.draft, transcript=(*self.draft.transcript, ("caller", text)))
         self._silences = 0
+        self._turn_text = text
+        self._caller_turns += 1
+        self.last_interpretation = None
         if self.phase in (Phase.FILING, Phase.DOSSIER_WAIT, Phase.TRACKING_WAIT):
             return  # talking over the wait; the result event will answer
         if event.confidence < self.min_asr_confidence:
+            self._keep_for_review("not_understood")
             self._failures += 1
             if self._failures >= self.max_failures:
                 self._transfer("not_understood")
@@ -329,6 +358,8 @@ class DialogueEngine:
         nlu = self._in_city(nlu)
         self.last_interpretation = nlu
         entities = nlu.entities
+        if nlu.confidence < self.min_nlu_confidence and nlu.confidence > 0:
+            self._keep_for_review("low_confidence")
 
         # What holds in every state: urgency, operator request, complaints, goodbye.
         if entities.get("urgent") == "true":
@@ -584,6 +615,7 @@ class DialogueEngine:
         self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
         if self.draft != before:  # a correction with the right value: read back again
+            self._keep_for_review("correction")
             self._succeeded()
             self._next_report_step()
         elif answer is True:
@@ -593,6 +625,7 @@ class DialogueEngine:
             self.draft = replace(self.draft, category=self.draft.category or "KHAC")
             self._out.append(act.CreateTicket(self.draft, complete=True))
         elif answer is False or field_named(text):
+            self._keep_for_review("correction")
             self._succeeded()
             field = field_named(text)
             name = name_in_correction(text) if field == "name" else ""
