@@ -141,3 +141,37 @@ def test_a_ward_of_another_city_is_not_taken() -> None:
     assert not e.draft.ward and "chưa hiểu" in says(out)
     e.handle(Heard("phường cầu giấy"))
     assert e.draft.ward == "Phường Cầu Giấy"
+
+
+def test_a_street_named_like_a_ward_is_not_a_ward_and_pouring_concrete_is_no_collapse() -> None:
+    from nlu.normalize import detect_urgency
+
+    assert "ward" not in extract_entities("cây dầu ở đường hòa bình nghiêng muốn ngã", NOW, "hanoi")
+    assert extract_entities("ở phường hòa bình", NOW, "haiphong")["ward"] == "Phường Hoà Bình"
+    assert detect_urgency("công trình đang đổ bê tông ầm ầm")[0] is False
+    assert detect_urgency("bức tường đang đổ")[0] is True
+
+
+def test_while_a_report_is_taken_a_model_guess_does_not_end_or_transfer_the_call() -> None:
+    from nlu.dialogue import Interpretation
+
+    class Guessing(FallbackInterpreter):
+        """A statistical model's misses: an operator request and a goodbye without their words."""
+
+        def interpret(self, text, now=None):  # type: ignore[no-untyped-def]
+            found = super().interpret(text, now)
+            if text in ("tôi không muốn nói tên", "dạ có, gửi giùm em"):
+                return Interpretation("request_operator", 0.8, found.entities, "rasa")
+            if text == "ngày nào cũng thế":
+                return Interpretation("goodbye", 0.38, found.entities, "rasa")
+            return found
+
+    e = DialogueEngine(Guessing("hanoi"), default_index(), caller_id="0912345678", clock=lambda: NOW)
+    e.start()
+    e.handle(Heard("tôi muốn phản ánh rác ở phường láng không ai thu gom"))
+    e.handle(Heard("ngày nào cũng thế"))
+    assert not e.finished and e.draft.time_text == "ngày nào cũng thế"
+    out = e.handle(Heard("tôi không muốn nói tên"))
+    assert not any(isinstance(a, Transfer) for a in out)
+    out = e.handle(Heard("cho tôi gặp tổng đài viên"))
+    assert any(isinstance(a, Transfer) for a in out)
