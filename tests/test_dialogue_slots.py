@@ -13,7 +13,6 @@ from nlu.dialogue.prompts import render, template_names, time_vi
 from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import (
     apply_entities,
-    content_from_report,
     digits_vi,
     field_named,
     is_dossier_tail,
@@ -24,6 +23,7 @@ from nlu.dialogue.slots import (
     spoken_digits,
     yes_no,
 )
+from nlu.normalize.content import report_content
 
 
 @pytest.mark.parametrize(
@@ -67,8 +67,8 @@ def test_name_from_answer(text: str, name: str) -> None:
 
 def test_content_strips_the_preamble_and_keeps_the_callers_words() -> None:
     text = "Alo tôi muốn phản ánh về việc đèn đường ở ngõ 7 Thái Hà bị hỏng cả tuần"
-    assert content_from_report(text) == "Đèn đường ở ngõ 7 Thái Hà bị hỏng cả tuần"
-    assert content_from_report("tôi muốn phản ánh") == ""
+    assert report_content(text) == "Đèn đường ở ngõ 7 Thái Hà bị hỏng cả tuần"
+    assert report_content("tôi muốn phản ánh") == ""
 
 
 def test_digits() -> None:
@@ -154,7 +154,8 @@ def test_helpers_never_crash_and_never_invent_digits(text: str) -> None:
     yes_no(text)
     field_named(text)
     name_from_answer(text)
-    content_from_report(text)
+    report_content(text)
+    report_content(text, "Nguyễn Văn An")
     out_of_scope(text)
     assert len(keyed_digits(text)) == sum(ch in "0123456789" for ch in text)
     assert is_phone(keyed_digits(text)) == is_phone(keyed_digits(text) or "x")

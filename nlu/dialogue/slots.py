@@ -1,4 +1,4 @@
-"""Small pure helpers for slot filling: yes/no words, names and content from free answers, keypad numbers,
+"""Small pure helpers for slot filling: yes/no words, names from free answers, keypad numbers,
 which field a correction talks about, and reading numbers aloud in Vietnamese."""
 
 from __future__ import annotations
@@ -36,11 +36,6 @@ _FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _NAME_PREFIXES = re.compile(
     r"^(dạ|vâng|à|ừ)?\s*(tôi|em|anh|chị|cháu|con|mình)?\s*(tên\s+(tôi\s+|em\s+)?(là\s+)?|là\s+|"
     r"họ tên\s+(là\s+)?)",
-)
-_FILLERS = re.compile(
-    r"^(alo\s+|a lô\s+|xin chào\s+|chào\s+(tổng đài|chị|anh|em|bạn)?\s*|dạ\s+|vâng\s+|em ơi\s+|cho\s+"
-    r"(tôi|em|mình)\s+|tôi\s+|em\s+|mình\s+|muốn\s+|cần\s+|xin\s+|gọi\s+(để\s+)?|phản ánh\s+|báo\s+|"
-    r"kiến nghị\s+|về\s+(việc\s+)?|là\s+|việc\s+|rằng\s+)+"
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
@@ -81,18 +76,6 @@ def name_from_answer(text: str) -> str:
     if yes_no(t) is not None:
         return ""
     return " ".join(w.capitalize() for w in words)
-
-
-def content_from_report(text: str, min_words: int = 3) -> str:
-    """What happened, from a report utterance, without the "tôi muốn phản ánh" preamble; "" if too short."""
-    t = re.sub(r"\s+", " ", text).strip()
-    rest = _FILLERS.sub("", t.lower()).strip(" ,.")
-    if len(rest.split()) < min_words:
-        return ""
-    # Keep the caller's own words (and capitalisation), just without the preamble.
-    cut = len(t) - len(rest)
-    body = t[cut:].strip(" ,.") if t.lower().endswith(rest) else rest
-    return body[:1].upper() + body[1:]
 
 
 def spoken_digits(text: str) -> str:

@@ -46,6 +46,12 @@ def _intro_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?:{lead})?{re.escape(name.lower())}(?:\s+(?:ạ|nhé|nha|đây))?")
 
 
+def _peel(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` without what ``pattern`` matches at its start (matched in lower case, case kept)."""
+    found = pattern.match(text.lower() + " ")
+    return text[found.end() :].strip(" ,.") if found else text
+
+
 def report_content(text: str, name: str = "") -> str:
     """The incident as told, without greeting, self-introduction (``name`` is the caller's name when
     known), phone or ID numbers, preamble and hesitations; "" when fewer than two words are left."""
@@ -72,8 +78,8 @@ def report_content(text: str, name: str = "") -> str:
     rest = re.sub(r"([,.])(?:\s*[,.])+", r"\1", rest).strip(" ,.")
     for _ in range(3):  # "alo tổng đài à, tôi muốn báo là ..." peels off in turns
         before = rest
-        rest = _OPENING.sub("", rest + " ", count=1).strip(" ,.")
-        rest = _PREAMBLE.sub("", rest + " ", count=1).strip(" ,.")
+        rest = _peel(_OPENING, rest)
+        rest = _peel(_PREAMBLE, rest)
         if rest == before:
             break
     if len(rest.split()) < _MIN_WORDS:
