@@ -175,3 +175,10 @@ def test_while_a_report_is_taken_a_model_guess_does_not_end_or_transfer_the_call
     assert not any(isinstance(a, Transfer) for a in out)
     out = e.handle(Heard("cho tôi gặp tổng đài viên"))
     assert any(isinstance(a, Transfer) for a in out)
+
+
+def test_the_engine_says_which_services_it_gave() -> None:
+    e = engine()
+    e.handle(Heard("cho tôi hỏi thủ tục đăng ký khai sinh cần giấy tờ gì"))
+    e.handle(Heard("tôi muốn khiếu nại cán bộ phường"))
+    assert e.answered == ["procedure", "refusal"]

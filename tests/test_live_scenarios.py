@@ -48,6 +48,11 @@ def live_outcome(app: AiApp, handler: Any) -> tuple[str, bool, Any]:
         return "ticket", False, draft
     if filed:
         return "draft", False, draft
+    given = handler.engine.answered
+    if any(a != "refusal" for a in given):
+        return "answer", False, draft
+    if given:
+        return "refusal", False, draft
     return "none", False, draft
 
 

@@ -131,6 +131,7 @@ class DialogueEngine:
         self._out: list[act.Action] = []
         self._explained: Any = None  # the procedure last explained (offered by SMS)
         self.review_items: list[ReviewItem] = []  # turns for the learning loop (nlu.review)
+        self.answered: list[str] = []  # services given: "procedure", "dossier", "ticket_status", "refusal"
         self._turn_text = ""
         self._caller_turns = 0
 
@@ -430,6 +431,7 @@ class DialogueEngine:
 
     def _refuse(self, reason: str) -> None:
         self._refusals += 1
+        self.answered.append("refusal")
         template = {
             "complaint": "refuse_complaint",
             "advertising": "refuse_advertising",
@@ -715,6 +717,7 @@ class DialogueEngine:
     def _on_dossier_result(self, event: ev.DossierResult) -> None:
         if self.phase is not Phase.DOSSIER_WAIT:
             return
+        self.answered.append("dossier")
         if event.found:
             self._anything_else(prefix=render("dossier_found", r=event))
             return
@@ -773,6 +776,7 @@ class DialogueEngine:
     def _on_ticket_status(self, event: ev.TicketStatus) -> None:
         if self.phase is not Phase.TRACKING_WAIT:
             return
+        self.answered.append("ticket_status")
         if event.found:
             self._anything_else(prefix=render("ticket_status_found", r=event))
         else:
@@ -789,6 +793,7 @@ class DialogueEngine:
             self._ask("procedure", "ask_procedure")
 
     def _answer_procedure(self, procedure: Any) -> None:
+        self.answered.append("procedure")
         self._out.append(act.AnswerProcedure(procedure.id))
         answer = render("procedure_answer", p=procedure)
         if not self.draft.caller_id:  # no number to send it to
