@@ -39,13 +39,7 @@ NOW = datetime(2026, 11, 22, 21, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "data" / "scenarios"
 RESULTS = ROOT / "bench" / "results"
-DOSSIERS = {
-    "H26-261120-0012": {
-        "status": "Đang xử lý",
-        "procedure": "Đăng ký thường trú",
-        "due_date": "2026-11-30",
-    }
-}
+DOSSIERS = "code,status,procedure,due_date\nH26-261120-0012,Đang xử lý,Đăng ký thường trú,2026-11-30\n"
 
 
 @dataclass
@@ -54,11 +48,13 @@ class Suite:
 
     ports: Any
     tracking_code: str
+    root: Any  # wiring.Services of the suite's data directory
 
 
 @contextmanager
 def console_suite() -> Iterator[Suite]:
     """``hotline chat --create``'s ports on a fresh SQLite database in a temporary data dir."""
+    import wiring
     from commands.chat import console_ports
     from config.settings import get_settings
     from ticketing.db import migrate
@@ -71,9 +67,10 @@ def console_suite() -> Iterator[Suite]:
         try:
             settings = get_settings()
             migrate.upgrade(settings.database_url)
-            table = Path(tmp) / "dossiers.json"
-            table.write_text(json.dumps(DOSSIERS, ensure_ascii=False), encoding="utf-8")
-            ports = console_ports(settings, table, create=True)
+            table = Path(tmp) / "dossiers.csv"
+            table.write_text(DOSSIERS, encoding="utf-8")
+            root = wiring.build(settings)
+            ports = console_ports(root, table, create=True)
             seed = Draft(
                 caller_id="0912000111",
                 city="hanoi",
@@ -86,7 +83,7 @@ def console_suite() -> Iterator[Suite]:
                 content="Rác thải tồn đọng ở đầu ngõ",
             )
             code = ports.create_ticket(seed, complete=True)
-            yield Suite(ports, str(code))
+            yield Suite(ports, str(code), root)
         finally:
             if old is None:
                 os.environ.pop("HOTLINE_DATA_DIR", None)

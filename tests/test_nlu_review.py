@@ -74,6 +74,7 @@ def test_queue_label_discard_and_training_file(tmp_path: Path) -> None:
 
 def test_cli_review_lists_labels_and_exports(tmp_path: Path) -> None:
     runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
     lines = ["tôi muốn phản ánh rác ở đầu ngõ phường láng không ai thu gom", "xyz abc", "/hangup"]
     result = runner.invoke(
         main, ["chat", "--interpreter", "fallback", "--create"], input="\n".join(lines) + "\n"

@@ -79,7 +79,7 @@ def test_suite_with_the_fallback_interpreter_meets_the_targets() -> None:
         assert len(filed) >= 40
         for r in filed:
             [code] = [code for code, complete in r.created if complete]
-            ticket = suite.ports.service.get(code)
+            ticket = suite.root.tickets.get(code)
             assert ticket.caller.name == r.draft.name and ticket.place.ward_name == r.draft.ward
             assert ticket.content.startswith(r.draft.content)
         drafts = [r for r in results if r.outcome == "draft"]
