@@ -33,6 +33,7 @@ from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.performer import ActionPerformer
 from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
+from nlu.interpreter import Tally
 from pbx.ai_operator.keypad import DTMF_MENU, DTMF_NO_INPUT_S, Keypad, keyed_event
 from pbx.ai_operator.ports import LivePorts, is_journal_id
 from pbx.ai_operator.voice import VoiceGate
@@ -113,16 +114,16 @@ class TtsFailed(RuntimeError):
     pass
 
 
-class LoggedInterpreter:
+class LoggedInterpreter(Tally):
     """The call's interpreter, noting which backend understood each turn (Rasa or the fallback) in
     the call's stats and in the log (intent and backend only: no caller words)."""
 
     def __init__(self, inner: Interpreter, channel_id: str, backends: list[str]) -> None:
-        self.inner, self.channel_id, self.backends = inner, channel_id, backends
+        super().__init__(inner)
+        self.channel_id, self.backends = channel_id, backends
 
     def interpret(self, text: str, now: datetime) -> Interpretation:
-        result = self.inner.interpret(text, now)
-        self.backends.append(result.backend)
+        result = super().interpret(text, now)
         turn_log.info(
             "call %s turn %d: %s (%.2f) by %s",
             self.channel_id,
