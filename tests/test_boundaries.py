@@ -134,3 +134,13 @@ def test_the_checker_allows_what_the_layout_allows(tmp_path: Path) -> None:
         },
     )
     assert violations(tmp_path) == []
+
+
+def test_the_settings_know_the_cities_of_the_reference_data() -> None:
+    """config may not import reference, so its list of cities is checked against it here."""
+    import typing
+
+    import reference
+    from config.settings import Settings
+
+    assert typing.get_args(Settings.model_fields["city"].annotation) == reference.CITIES
