@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from config.settings import Settings
@@ -17,6 +18,7 @@ from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
+from ticketing.retention import RetentionService
 from ticketing.service import AdminService, TicketService
 
 if TYPE_CHECKING:
@@ -37,6 +39,16 @@ if TYPE_CHECKING:
 
 class WiringError(ValueError):
     """The settings ask for a service that cannot be built (one line, for the user)."""
+
+
+def _recording_to_host(settings: Settings) -> Callable[[str], Path]:
+    """How a path Asterisk wrote maps to the host (inside its chroot root, or as it is)."""
+    from pbx.install import InstallError, layout
+
+    try:
+        return layout(settings).to_host
+    except InstallError:
+        return Path
 
 
 class Services:
@@ -101,6 +113,20 @@ class Services:
             lambda city: calendar_config.preset_for(city, s),
             city=s.city,
             on_change=[self.notifier],
+        )
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        from ticketing.db.retention import SqlRetentionRepository
+
+        s = self.settings
+        return RetentionService(
+            SqlRetentionRepository(self.session_factory),
+            s.attachments_dir,
+            _recording_to_host(s),
+            self.clock.now,
+            s.retention.days,
+            s.retention.blob_grace_hours,
         )
 
     @cached_property
@@ -177,7 +203,7 @@ class Services:
     def call_log(self) -> CallLog:
         from ticketing.calls import CallLog
 
-        return CallLog(self.call_records)
+        return CallLog(self.call_records, node=self.settings.pbx.instance)
 
     def import_fallback_calls(self) -> int:
         """Fold the PBX's journal of calls the app never saw into the call log."""
@@ -203,6 +229,7 @@ class Services:
             holder=holder,
             dispatcher=self.dispatcher(holder),
             call_import=self.import_fallback_calls,
+            node=self.settings.pbx.instance,
         )
 
     # -- understanding and lookups ------------------------------------------------------------------
@@ -260,6 +287,20 @@ class Services:
 
         source = dossiers if dossiers is not None else self.dossiers
         return LivePorts(self.filer, source, outbox=self.outbox, messages=self.messages)
+
+    def speech(self, engine: str = "") -> tuple[Any, Any]:
+        """The speech recogniser's model (``asr.engine``, or ``engine``: vosk/whisper), loaded once
+        per process: ``(nlu.asr.engines.Choice, model)``; raises ``AsrUnavailable``."""
+        from nlu.asr import engines
+
+        return engines.load(self.settings, engine)
+
+    @cached_property
+    def prompts(self) -> Any:
+        """The prompt library (espeak-ng, with human recordings where imported)."""
+        from pbx.prompts import prompt_library
+
+        return prompt_library(self.settings)
 
     def call_wiring(
         self,

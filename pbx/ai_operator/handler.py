@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -46,6 +47,7 @@ turn_log = logging.getLogger("pbx.ai_operator.turns")  # one line per understood
 
 HANGUP_DRAIN_S = 20.0  # on hang-up, how long the engine may take to file the draft
 
+LOST_CALL_CONTENT = "Cuộc gọi bị gián đoạn do sự cố tổng đài; cần gọi lại cho người gọi."
 CALLBACK_REASONS = {
     "after_hours": "Hiện đã ngoài giờ làm việc của tổng đài viên.",
     "no_operator": "Hiện chưa có tổng đài viên nào trực máy.",
@@ -57,7 +59,7 @@ class Recognizer(Protocol):
 
     @property
     def in_speech(self) -> bool: ...
-    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = ()) -> None: ...
+    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = (), slot: str = "") -> None: ...
     def feed(self, frame: bytes) -> list[AsrEvent]: ...
     def finish(self) -> Final: ...
 
@@ -142,6 +144,8 @@ class CallStats:
     reply_latency_s: list[float] = field(default_factory=list)  # end of utterance -> first reply frame
     replies: list[tuple[str, float]] = field(default_factory=list)  # (start of the reply, its latency)
     asr_frames: int = 0  # frames the recogniser was fed
+    asr_batches: int = 0  # hand-offs of frames to a worker thread
+    asr_cpu_s: float = 0.0  # CPU seconds spent inside the recogniser (worker-thread time)
     frames_in: int = 0
     heard: list[str] = field(default_factory=list)
     keyed: list[str] = field(default_factory=list)
@@ -181,6 +185,7 @@ class DialogueCallHandler:
         self._wait_timer: asyncio.TimerHandle | None = None  # keypad-only: no input
         self._eou_at: float | None = None
         self._hung_up = False
+        self._pbx_lost = False  # Asterisk died under the call (see on_pbx_lost)
         self.said: list[tuple[str, Playback]] = []  # every prompt queued, with its playback
         self.fallback_playback: Playback | None = None  # the pre-rendered transfer prompt, if used
 
@@ -215,6 +220,8 @@ class DialogueCallHandler:
         if onset and self._listening and self._interruptible and self._speaking():
             self._barge_in()
         if not self._listening or self.recognizer is None:
+            if self.recognizer is not None and not self._hung_up:
+                self.voice.hold(pcm)  # between turns: kept in case the caller goes on talking
             return
         frames = self.voice.gate(pcm, line_quiet=not (self._speaking() or self._prompting))
         if frames:
@@ -227,6 +234,11 @@ class DialogueCallHandler:
         if self._speaking() and self._interruptible:
             self._barge_in()
         self.keypad.key(digit, expects_number=self._grammar == "digits")
+
+    def on_pbx_lost(self) -> None:
+        """The call ended because its Asterisk died: the caller gets a call-back ticket (see
+        :meth:`on_hangup`) unless something was filed already."""
+        self._pbx_lost = True
 
     async def on_hangup(self) -> None:
         self._hung_up = True
@@ -250,9 +262,29 @@ class DialogueCallHandler:
             self._asr_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._asr_task
+        if self._pbx_lost:
+            await self._lost_call_back()
         if self.call is not None:
             codes = [code for code, _ in self.ports.filed]
             self.s.recordings.call_ended(self.call.channel_id, self.call.recording, codes)
+
+    async def _lost_call_back(self) -> None:
+        """A call the PBX dropped under us: keep what the caller said as a call-back draft."""
+        if self.call is None or self.engine is None or self.ports.filed or self.draft_id:
+            return
+        draft = replace(self.engine.draft, note="call-back: pbx_lost")
+        if not draft.content:
+            draft = replace(draft, content=LOST_CALL_CONTENT)
+        try:
+            code = await asyncio.to_thread(self.ports.create_ticket, draft, False)
+        except Exception:
+            log.exception("could not file the call-back draft of the lost call %s", self.call.channel_id)
+            return
+        self.draft_id = code
+        self.outcome = "callback"
+        log.warning("call %s lost with its PBX: call-back draft %s", self.call.channel_id, code)
+        with contextlib.suppress(Exception):
+            await self.call.set_draft(code)
 
     # ---- the engine loop -------------------------------------------------------------------------
     async def _drive(self) -> None:
@@ -329,8 +361,12 @@ class DialogueCallHandler:
         if self.recognizer is not None:
             async with self._asr_lock:
                 self._asr_buf.clear()
-                await asyncio.to_thread(self.recognizer.listen, listen.grammar)
+                await asyncio.to_thread(self.recognizer.listen, listen.grammar, (), listen.slot)
         self.voice.close()
+        carry = self.voice.still_talking()
+        if carry and self.recognizer is not None:
+            self.voice.open()  # the caller is mid-sentence: recognise it from its start
+            self._asr_push(carry)
         self._listening = not self._hung_up
         if self.dtmf_only:
             self._restart_dtmf_wait()
@@ -355,7 +391,7 @@ class DialogueCallHandler:
 
     def _end_turn(self, event: ev.Event) -> None:
         self._listening = False
-        self.voice.close()
+        self.voice.end_turn()
         self._asr_buf.clear()
         self.keypad.cancel()
         if self._wait_timer is not None:
@@ -385,8 +421,10 @@ class DialogueCallHandler:
                     continue
                 taken_at = loop.time()
                 self.stats.asr_frames += len(frames)
+                self.stats.asr_batches += 1
                 try:
-                    result = await asyncio.to_thread(_feed, self.recognizer, frames)
+                    result, cpu = await asyncio.to_thread(_feed, self.recognizer, frames)
+                    self.stats.asr_cpu_s += cpu
                 except Exception:
                     log.exception("speech recognition failed; treating the turn as not heard")
                     result = NoInput()
@@ -551,10 +589,12 @@ class DialogueCallHandler:
         log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
 
 
-def _feed(recognizer: Recognizer, frames: list[bytes]) -> Final | NoInput | None:
-    """Worker thread: feed frames until the utterance ends; the first Final/NoInput, else None."""
+def _feed(recognizer: Recognizer, frames: list[bytes]) -> tuple[Final | NoInput | None, float]:
+    """Worker thread: feed frames until the utterance ends; the first Final/NoInput (else None) and
+    the thread's CPU seconds spent."""
+    start = time.thread_time()
     for frame in frames:
         for event in recognizer.feed(frame):
             if isinstance(event, Final | NoInput):
-                return event
-    return None
+                return event, time.thread_time() - start
+    return None, time.thread_time() - start
