@@ -89,9 +89,13 @@ def test_chat_and_a_live_call_are_understood_by_the_rasa_server_that_up_started(
     assert "NLU: rasa answered 1 of 1 turns" in chat.stderr, chat.stderr
     assert "Rasa unavailable" not in chat.stderr and "401" not in chat.stderr
 
-    # the app that `up` started said so at start
+    # the app that `up` started said so at start (once its call services are built: the speech
+    # model loads after the app has registered with Asterisk)
     app_log = data_dir / "log" / "app.log"
-    assert f"NLU: rasa at {url}" in app_log.read_text(encoding="utf-8")
+    deadline = time.monotonic() + 180
+    while f"NLU: rasa at {url}" not in app_log.read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline, app_log.read_text(encoding="utf-8")[-3000:]
+        time.sleep(0.5)
 
     # a live call: SIPp speaks Vietnamese to the real Asterisk; the app's turns go to Rasa
     script = CallerScript(caller="0912345678").silence(2.0)
