@@ -68,7 +68,7 @@ def start_nlu(settings: Settings) -> str:
         return "no model (`hotline nlu train`); calls use the rule-based interpreter"
     token = wiring.build(settings).rasa_token  # the token every client of the server uses too
     try:
-        pid = serve(env, settings.data_dir, settings.nlu.rasa_url, token)
+        pid = serve(env, settings.data_dir, settings.nlu.rasa_url, token, wait_s=settings.nlu.rasa_start_s)
     except (RasaEnvError, RasaServerError) as exc:
         return f"failed ({exc}); calls use the rule-based interpreter"
     return f"ready at {settings.nlu.rasa_url}, pid {pid}"

@@ -99,6 +99,7 @@ class NluSettings(BaseModel):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     rasa_timeout_s: float = 0.5
+    rasa_start_s: float = 180.0  # how long `hotline up` waits for the Rasa server to load its model
     vosk_model_path: str = ""  # empty: the first fetched model in <data_dir>/models
     vosk_model_site: str = ""  # mirror of the Vosk model site (empty: the official one)
 

@@ -83,11 +83,10 @@ def build_call_wiring(
     recognizers: RecognizerFactory | None = None,
 ) -> CallWiring:
     settings = root.settings
-    filer, dossiers = root.filer, root.dossiers
     outbox, messages = root.outbox, root.messages
 
     def ports() -> LivePorts:
-        return LivePorts(filer, dossiers, outbox=outbox, messages=messages)
+        return root.call_ports()
 
     async def channel_alive(channel_id: str) -> bool:
         try:
@@ -100,7 +99,7 @@ def build_call_wiring(
     attacher = RecordingAttacher(
         channel_alive,
         lay.to_host,
-        LivePorts(filer, dossiers).attach_recording,
+        root.call_ports().attach_recording,
         store=PendingRecordings(pending_path(settings.data_dir)),
     )
     desk = AmiOperatorDesk(
