@@ -394,6 +394,13 @@ async def test_operator_request_reaches_a_registered_operator_with_the_draft(
         rec = next(a for a in app.tickets.get(code).attachments if a.kind is AttachmentKind.RECORDING)
         # the whole call, the operator's part included (16-bit 8 kHz: 16 kB a second)
         assert rec.size > 0.8 * script.duration_s * 16000, (rec.size, script.duration_s)
+        # the learning loop: the handed-over turn waits in the review queue with the call's recording
+        from nlu.review import ReviewQueue
+
+        queued = ReviewQueue(app.settings.data_dir).all()
+        assert any(
+            q.call == record.channel_id and q.item.reason == "handoff" and q.recording for q in queued
+        ), queued
     finally:
         await asyncio.to_thread(phone.stop)
 

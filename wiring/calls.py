@@ -15,6 +15,7 @@ from config.settings import Settings
 from nlu.asr import engines
 from nlu.asr.recognizer import AsrUnavailable
 from nlu.knowledge import default_index
+from nlu.review import ReviewQueue
 from pbx.ai_operator.desk import AmiOperatorDesk
 from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactory
 from pbx.ai_operator.pending import PendingRecordings, pending_path
@@ -115,5 +116,6 @@ def build_call_wiring(
         recordings=attacher,
         city=settings.city,
         hotline=settings.pbx.hotline_number,
+        review=ReviewQueue(settings.data_dir),
     )
     return CallWiring(services, root.tickets, root.journal, attacher, messages, outbox, root.replay_journals)

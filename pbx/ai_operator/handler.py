@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nlu.asr.recognizer import AsrEvent, AsrUnavailable, Final, NoInput
 from nlu.dialogue import actions as act
@@ -97,6 +97,12 @@ class RecordingSink(Protocol):
         ...
 
 
+class ReviewSink(Protocol):
+    """Keeps a call's turns that were not understood, low-confidence, corrected or handed over."""
+
+    def add(self, items: list[Any], *, city: str, call: str = ..., recording: str = ...) -> Any: ...
+
+
 @dataclass
 class CallServices:
     """Everything a live call's dialogue needs; built once per app (see :mod:`.wiring`)."""
@@ -110,6 +116,7 @@ class CallServices:
     recordings: RecordingSink
     city: str = "hanoi"
     hotline: str = "1022"
+    review: ReviewSink | None = None  # the learning loop's queue (turns a supervisor labels)
 
 
 class TtsFailed(RuntimeError):
@@ -267,6 +274,23 @@ class DialogueCallHandler:
         if self.call is not None:
             codes = [code for code, _ in self.ports.filed]
             self.s.recordings.call_ended(self.call.channel_id, self.call.recording, codes)
+            await self._queue_for_review()
+
+    async def _queue_for_review(self) -> None:
+        """The learning loop (HN Art. 4.7): the call's turns worth a supervisor's label, with the
+        call's recording, into the review queue (``hotline nlu review``). Never fails the call."""
+        if self.call is None or self.engine is None or self.s.review is None or not self.engine.review_items:
+            return
+        try:
+            await asyncio.to_thread(
+                self.s.review.add,
+                list(self.engine.review_items),
+                city=self.s.city,
+                call=self.call.channel_id,
+                recording=self.call.recording,
+            )
+        except Exception:
+            log.exception("could not queue the turns of call %s for review", self.call.channel_id)
 
     async def _lost_call_back(self) -> None:
         """A call the PBX dropped under us: keep what the caller said as a call-back draft."""
