@@ -7,6 +7,7 @@ import click
 from commands.agencies import agencies_group
 from commands.agi import agi_group
 from commands.app import app_group
+from commands.backup import backup_group
 from commands.calendar import calendar_group
 from commands.call import call_group
 from commands.calls import calls_group
@@ -28,6 +29,7 @@ from commands.up import down_cmd, up_cmd
 
 COMMAND_GROUPS: list[click.Command] = [
     db_group,
+    backup_group,
     agencies_group,
     routing_group,
     tickets_group,
