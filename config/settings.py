@@ -120,6 +120,18 @@ class CallSettings(BaseModel):
     require_operator: bool = True
 
 
+class OpsSettings(BaseModel):
+    """Operations: logs, the loopback metrics/health endpoints of the workers, the web app's address."""
+
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line (ops/logs.py)
+    log_max_bytes: int = 20_000_000  # rotate a log file the product writes beyond this size
+    log_backups: int = 5  # rotated files kept
+    # Loopback /metrics of the call-control app and the scheduler on this node (0: off).
+    app_metrics_port: int = 9464
+    scheduler_metrics_port: int = 9465
+    web_url: str = "http://127.0.0.1:8080"  # where `hotline status` checks the web app
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -136,6 +148,7 @@ class Settings(BaseSettings):
     nlu: NluSettings = Field(default_factory=NluSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from config.settings import Settings, require_secret
+from ops import instruments
 from pbx.ai_operator.handler import DialogueCallHandler, RecognizerFactory
 from pbx.ai_operator.wiring import CallWiring
 from pbx.ai_operator.wiring import build as build_call_wiring
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 JOURNAL_REPLAY_S = 60.0
+QUEUE_POLL_S = 5.0  # how often the operator-queue gauges are refreshed from AMI
 RECONCILE_S = 60.0  # how often call records of calls that ended out of the app's sight are closed
 
 
@@ -178,17 +180,60 @@ class HotlineApp:
             self._engine.dispose()
 
 
+def register_readiness(app: HotlineApp) -> None:
+    """The readiness checks of this worker, read by ``hotline status`` from its loopback /metrics."""
+
+    def database() -> bool:
+        from sqlalchemy import text
+
+        if app._engine is None:
+            return False
+        with app._engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    instruments.ready_check("ari", lambda: app.supervisor is not None and app.supervisor.connected.is_set())
+    instruments.ready_check("database", database)
+    instruments.ready_check(
+        "speech_model", lambda: app.calls is not None and app.calls.services.recognizer_factory is not None
+    )
+    instruments.ready_check(
+        "nlu", lambda: app.calls is not None and not getattr(app.calls.services.interpreter, "degraded", True)
+    )
+
+
+async def watch_queue(app: HotlineApp, every_s: float = QUEUE_POLL_S) -> None:
+    """Keep the operator-queue gauges (waiting callers, longest wait, operators) current from AMI."""
+    while True:
+        if app.ami is not None:
+            try:
+                for queue in await app.ami.queue_states():
+                    instruments.QUEUE_WAITING.labels(queue.name).set(queue.waiting)
+                    instruments.QUEUE_LONGEST_WAIT.labels(queue.name).set(queue.longest_wait_s)
+                    instruments.QUEUE_OPERATORS.labels(queue.name, "logged_in").set(queue.operators_logged_in)
+                    instruments.QUEUE_OPERATORS.labels(queue.name, "available").set(queue.operators_available)
+            except (TimeoutError, AmiError, OSError) as exc:
+                log.debug("queue state unavailable: %s", exc)
+        await asyncio.sleep(every_s)
+
+
 async def run(settings: Settings, ready: Callable[[HotlineApp], None] | None = None) -> None:
-    """Run until SIGTERM or SIGINT."""
+    """Run until SIGTERM or SIGINT, with the worker's metrics and readiness on loopback."""
     app = HotlineApp(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    metrics = instruments.serve(settings.ops.app_metrics_port)
     await app.start()
+    register_readiness(app)
+    watcher = asyncio.create_task(watch_queue(app), name="queue-gauges")
     if ready is not None:
         ready(app)
     try:
         await stop.wait()
     finally:
+        watcher.cancel()
         await app.stop()
+        if metrics is not None:
+            metrics.shutdown()

@@ -33,6 +33,7 @@ from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpreter, ProcedureFinder
+from ops import instruments
 from pbx.ai_operator.ports import LivePorts, is_journal_id
 from pbx.controller import CallSession
 from pbx.media import Playback, frames_of
@@ -430,6 +431,7 @@ class DialogueCallHandler:
                 except Exception:
                     log.exception("speech recognition failed; treating the turn as not heard")
                     result = NoInput()
+                instruments.ASR_LATENCY.observe(loop.time() - taken_at)
             if result is None or not self._listening:
                 continue
             self._eou_at = taken_at
@@ -479,6 +481,7 @@ class DialogueCallHandler:
                 if self._eou_at is not None:
                     latency = asyncio.get_running_loop().time() - self._eou_at
                     self.stats.reply_latency_s.append(latency)
+                    instruments.REPLY_LATENCY.observe(latency)
                     self.stats.replies.append((text[:48], latency))
                     self._eou_at = None
             yield frame

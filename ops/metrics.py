@@ -1,0 +1,298 @@
+"""Prometheus metrics of the whole hotline read from the database, and the ``/metrics`` ASGI app.
+
+The call app, the scheduler and the web app are separate processes, possibly on several nodes; counts
+that span them are derived at scrape time from the shared database by :class:`HotlineCollector`
+(call records, tickets, the outbox, the scheduler lease) and from this node's journal files, so any
+node's ``/metrics`` tells the same story. Per-process latency histograms live in
+:mod:`ops.instruments` and are served by each worker on loopback.
+
+Call outcomes (label ``outcome`` of ``hotline_calls_total``), from the call records:
+``ticket`` (the AI operator filed a complete ticket), ``answer`` (it answered without a ticket),
+``handoff`` (handed to the operators by the app), ``fallback_handoff`` (the dialplan sent the call to
+the queue because the app was not there), ``draft`` (hung up mid-report: an incomplete ticket was kept),
+``abandoned`` (hung up before anything was kept), ``lost`` (a fault on our side, or a caller of the
+fallback path who hung up unanswered).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, case, func, or_, select
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = ("ticket", "answer", "handoff", "fallback_handoff", "draft", "abandoned", "lost")
+
+
+def call_outcome(outcome: str | None, source: str, ticket_code: str, draft_id: str) -> str | None:
+    """The ``outcome`` label of an ended call record (None while the call is in progress)."""
+    if outcome is None:
+        return None
+    if outcome == "ai_handled":
+        return "ticket" if ticket_code else "answer"
+    if outcome == "transferred":
+        return "fallback_handoff" if source == "dialplan" else "handoff"
+    if outcome == "abandoned":
+        if source == "dialplan":
+            return "lost"
+        return "draft" if draft_id or ticket_code else "abandoned"
+    return "lost"
+
+
+class HotlineCollector(Collector):
+    """Cross-process metrics, read in one short pass over the database at each scrape."""
+
+    def __init__(self, engine: Engine, data_dir: Path, fallback_journal: Path | None = None) -> None:
+        self.engine = engine
+        self.data_dir = Path(data_dir)
+        self.fallback_journal = fallback_journal
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # collected lazily: registering must not touch the database
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("hotline_database_up", "1 when the database answered this scrape.")
+        try:
+            metrics = list(self._from_database())
+        except Exception as exc:  # the scrape reports the outage instead of failing
+            log.warning("metrics: database unreachable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+            up.add_metric([], 0.0)
+            yield up
+        else:
+            up.add_metric([], 1.0)
+            yield up
+            yield from metrics
+        yield from self._journals()
+
+    # -- database ----------------------------------------------------------------------------------
+
+    def _from_database(self) -> Iterator[Metric]:
+        from ticketing.db.calls import CallRow
+        from ticketing.db.leases import LeaseRow
+        from ticketing.db.models import TicketEventRow, TicketRow
+        from ticketing.db.outbox import OutboxRow
+        from ticketing.domain.model import Status
+        from ticketing.scheduler import SWEEP_LEASE
+
+        closed = [Status.DONE.value, Status.REJECTED.value]
+        now = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            with_ticket = func.coalesce(func.sum(case((CallRow.ticket_code != "", 1), else_=0)), 0)
+            kept = or_(CallRow.ticket_code != "", CallRow.draft_id != "")
+            with_draft = func.coalesce(func.sum(case((kept, 1), else_=0)), 0)
+            calls = conn.execute(
+                select(CallRow.outcome, CallRow.source, func.count(), with_ticket, with_draft).group_by(
+                    CallRow.outcome, CallRow.source
+                )
+            ).all()
+            tickets = conn.execute(
+                select(TicketRow.status, TicketRow.lead_agency, func.count()).group_by(
+                    TicketRow.status, TicketRow.lead_agency
+                )
+            ).all()
+            overdue = conn.execute(
+                select(TicketRow.lead_agency, func.count())
+                .where(TicketRow.overdue.is_(True), TicketRow.status.not_in(closed))
+                .group_by(TicketRow.lead_agency)
+            ).all()
+            escalated = conn.execute(
+                select(func.count()).where(TicketRow.escalation_level > 0, TicketRow.status.not_in(closed))
+            ).scalar_one()
+            escalations = conn.execute(
+                select(func.count()).select_from(TicketEventRow).where(TicketEventRow.action == "escalate")
+            ).scalar_one()
+            outbox = conn.execute(
+                select(
+                    OutboxRow.status,
+                    func.count(),
+                    func.coalesce(func.sum(case((OutboxRow.attempts > 0, 1), else_=0)), 0),
+                ).group_by(OutboxRow.status)
+            ).all()
+            lease = conn.execute(
+                select(LeaseRow.holder, LeaseRow.expires_at).where(LeaseRow.name == SWEEP_LEASE)
+            ).one_or_none()
+
+        total = CounterMetricFamily(
+            "hotline_calls",
+            "Calls ended, by outcome (from the call records of every node).",
+            labels=["outcome"],
+        )
+        by_outcome = dict.fromkeys(OUTCOMES, 0)
+        in_progress = 0
+        for outcome, source, n, n_ticket, n_kept in calls:
+            # each group splits by whether its records name a ticket / kept a ticket or draft
+            parts = [
+                ("x", "x", int(n_ticket)),
+                ("", "x", int(n_kept) - int(n_ticket)),
+                ("", "", int(n) - int(n_kept)),
+            ]
+            for ticket_code, draft_id, count in parts:
+                if count <= 0:
+                    continue
+                label = call_outcome(outcome, source, ticket_code, draft_id)
+                if label is None:
+                    in_progress += count
+                else:
+                    by_outcome[label] = by_outcome.get(label, 0) + count
+        for label, n in by_outcome.items():
+            total.add_metric([label], float(n))
+        yield total
+        yield _gauge("hotline_calls_in_progress", "Calls started and not ended yet.", float(in_progress))
+        ended = sum(by_outcome.values())
+        ai = by_outcome["ticket"] + by_outcome["answer"]
+        yield _gauge(
+            "hotline_calls_ai_completed_ratio",
+            "Share of ended calls the AI operator completed itself (ticket or answer), 0..1.",
+            ai / ended if ended else 0.0,
+        )
+
+        by_status = GaugeMetricFamily(
+            "hotline_tickets", "Tickets by status and lead agency.", labels=["status", "agency"]
+        )
+        for status, agency, n in tickets:
+            by_status.add_metric([status, agency or "none"], float(n))
+        yield by_status
+        breaches = GaugeMetricFamily(
+            "hotline_tickets_overdue", "Open tickets past a legal deadline (SLA breaches), by agency.",
+            labels=["agency"],
+        )  # fmt: skip
+        for agency, n in overdue:
+            breaches.add_metric([agency or "none"], float(n))
+        yield breaches
+        yield _gauge(
+            "hotline_tickets_escalated", "Open tickets raised up the escalation ladder.", float(escalated)
+        )
+        esc = CounterMetricFamily("hotline_ticket_escalations", "Escalations recorded in ticket histories.")
+        esc.add_metric([], float(escalations))
+        yield esc
+
+        messages = GaugeMetricFamily(
+            "hotline_outbox_messages", "Outbox messages by status (pending, sent, dead).", labels=["status"]
+        )
+        counts = {"pending": 0.0, "sent": 0.0, "dead": 0.0}
+        retrying = 0.0
+        for status, n, retried in outbox:
+            counts[status] = float(n)
+            if status == "pending":
+                retrying = float(retried)
+        for status, value in counts.items():
+            messages.add_metric([status], value)
+        yield messages
+        yield _gauge(
+            "hotline_outbox_retrying", "Pending outbox messages that failed at least once.", retrying
+        )
+        yield _gauge(
+            "hotline_outbox_dead_letters",
+            "Outbox messages given up after their last attempt.",
+            counts["dead"],
+        )
+
+        held = GaugeMetricFamily(
+            "hotline_scheduler_lease_holder",
+            "1 for the scheduler runner holding the deadline-sweep lease (none: no runner holds it).",
+            labels=["holder"],
+        )
+        holding = lease is not None and _aware(lease[1]) >= now
+        if holding and lease is not None:
+            held.add_metric([str(lease[0])], 1.0)
+        yield held
+        yield _gauge(
+            "hotline_scheduler_lease_held", "1 when a scheduler runner holds the sweep lease.", float(holding)
+        )
+
+    # -- this node's files -------------------------------------------------------------------------
+
+    def _journals(self) -> Iterator[Metric]:
+        from ticketing.journal import MessageJournal, TicketJournal, journal_path, messages_path
+
+        family = GaugeMetricFamily(
+            "hotline_journal_unreplayed_entries",
+            "Entries of this node's journal not yet written to the database (tickets, messages).",
+            labels=["journal"],
+        )
+        counters: list[tuple[str, Callable[[], int]]] = [
+            ("tickets", lambda: len(TicketJournal(journal_path(self.data_dir)).pending())),
+            ("messages", lambda: len(MessageJournal(messages_path(self.data_dir)).pending())),
+        ]
+        for name, count in counters:
+            try:
+                family.add_metric([name], float(count()))
+            except (OSError, ValueError) as exc:
+                log.warning("metrics: cannot read the %s journal: %s", name, exc)
+        yield family
+        if self.fallback_journal is not None:
+            yield _gauge(
+                "hotline_fallback_journal_unimported_bytes",
+                "Bytes of the PBX's fallback-call journal not yet folded into the call records.",
+                float(unimported_bytes(self.fallback_journal, self._offset_file())),
+            )
+
+    def _offset_file(self) -> Path:
+        assert self.fallback_journal is not None
+        instance = self.fallback_journal.parent.name.removeprefix("asterisk-")
+        return self.data_dir / "run" / f"fallback-calls-{instance}.offset"
+
+
+def unimported_bytes(journal: Path, offset_file: Path) -> int:
+    try:
+        size = journal.stat().st_size
+    except OSError:
+        return 0
+    try:
+        offset = int(offset_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        offset = 0
+    return size - offset if offset <= size else size
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation)
+    family.add_metric([], value)
+    return family
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def registry_for(
+    engine: Engine, settings: Settings, fallback_journal: Path | None = None
+) -> CollectorRegistry:
+    """A registry with the database collector and this process's own instruments."""
+    from prometheus_client import REGISTRY
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HotlineCollector(engine, settings.data_dir, fallback_journal))
+    registry.register(_Forward(REGISTRY))
+    return registry
+
+
+class _Forward(Collector):
+    """Everything of another registry (the process's default one: histograms, process metrics)."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self.source.collect()
+
+
+def metrics_app(engine: Engine, settings: Settings, fallback_journal: Path | None = None) -> Any:
+    """The ASGI app serving ``/metrics`` (mount it on the web app: ``app.mount("/metrics", ...)``)."""
+    from prometheus_client import make_asgi_app
+
+    return make_asgi_app(registry_for(engine, settings, fallback_journal))
