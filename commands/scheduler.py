@@ -146,10 +146,31 @@ def run_cmd(once: bool, interval: float, cities: tuple[str, ...]) -> None:
             click.echo(f"round failed, retrying next round: {first}", err=True)
 
         click.echo(f"scheduler {holder}: every {interval:g} s, cities {', '.join(cities)}")
-        scheduler.run(interval, stop, on_tick=on_tick, on_error=on_error)
+        metrics = serve_metrics(s, engine)
+        try:
+            scheduler.run(interval, stop, on_tick=on_tick, on_error=on_error)
+        finally:
+            if metrics is not None:
+                metrics.shutdown()
         click.echo("scheduler stopped")
     finally:
         engine.dispose()
+
+
+def serve_metrics(s: Settings, engine: Any) -> Any:
+    """The scheduler's loopback /metrics: its readiness and the hotline-wide counts (ops.metrics)."""
+    from sqlalchemy import text
+
+    from ops import instruments
+    from ops.metrics import registry_for
+
+    def database() -> bool:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    instruments.ready_check("database", database)
+    return instruments.serve(s.ops.scheduler_metrics_port, registry=registry_for(engine, s))
 
 
 @scheduler_group.command("status", epilog="\b\nExample:\n  hotline scheduler status")

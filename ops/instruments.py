@@ -64,8 +64,9 @@ def ready_check(name: str, check: Callable[[], bool]) -> None:
     READY.labels(name).set_function(value)
 
 
-def serve(port: int, host: str = "127.0.0.1") -> Any:
-    """Serve the default registry at ``http://host:port/metrics`` from a daemon thread.
+def serve(port: int, host: str = "127.0.0.1", registry: Any = None) -> Any:
+    """Serve ``registry`` (default: the process's default one) at ``http://host:port/metrics`` from a
+    daemon thread.
 
     Returns the server (``shutdown()`` stops it), or None when ``port`` is 0 or already taken (logged:
     a worker without its metrics endpoint still takes calls).
@@ -74,7 +75,10 @@ def serve(port: int, host: str = "127.0.0.1") -> Any:
         return None
     try:
         server: Any
-        server, thread = start_http_server(port, addr=host)
+        if registry is None:
+            server, thread = start_http_server(port, addr=host)
+        else:
+            server, thread = start_http_server(port, addr=host, registry=registry)
     except OSError as exc:
         log.warning("metrics endpoint not started on %s:%d: %s", host, port, exc)
         return None

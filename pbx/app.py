@@ -202,6 +202,19 @@ def register_readiness(app: HotlineApp) -> None:
     )
 
 
+def worker_registry(app: HotlineApp) -> object:
+    """This worker's instruments plus the hotline-wide counts read from the database."""
+    from ops.metrics import registry_for
+    from pbx.fallback_calls import JOURNAL_NAME
+
+    fallback: Path | None = None
+    with contextlib.suppress(InstallError):
+        lay = layout(app.settings)
+        fallback = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
+    assert app._engine is not None
+    return registry_for(app._engine, app.settings, fallback)
+
+
 async def watch_queue(app: HotlineApp, every_s: float = QUEUE_POLL_S) -> None:
     """Keep the operator-queue gauges (waiting callers, longest wait, operators) current from AMI."""
     while True:
@@ -224,9 +237,9 @@ async def run(settings: Settings, ready: Callable[[HotlineApp], None] | None = N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    metrics = instruments.serve(settings.ops.app_metrics_port)
     await app.start()
     register_readiness(app)
+    metrics = instruments.serve(settings.ops.app_metrics_port, registry=worker_registry(app))
     watcher = asyncio.create_task(watch_queue(app), name="queue-gauges")
     if ready is not None:
         ready(app)
