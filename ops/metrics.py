@@ -291,8 +291,29 @@ class _Forward(Collector):
         yield from self.source.collect()
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 def metrics_app(engine: Engine, settings: Settings, fallback_journal: Path | None = None) -> Any:
-    """The ASGI app serving ``/metrics`` (mount it on the web app: ``app.mount("/metrics", ...)``)."""
+    """The ASGI app serving ``/metrics`` to loopback clients only (a web app mounts it:
+    ``app.mount("/metrics", metrics_app(...))``); anyone else gets 404, as if there were nothing."""
     from prometheus_client import make_asgi_app
 
-    return make_asgi_app(registry_for(engine, settings, fallback_journal))
+    return loopback_only(make_asgi_app(registry_for(engine, settings, fallback_journal)))
+
+
+def loopback_only(app: Any) -> Any:
+    """Wrap an ASGI app so that only clients on this host reach it (Prometheus scrapes locally or
+    through a tunnel; the counts are not for the public)."""
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        client = scope.get("client") or ("", 0)
+        if scope.get("type") == "http" and client[0] not in LOOPBACK:
+            await send(
+                {"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]}
+            )
+            await send({"type": "http.response.body", "body": b"Not Found"})
+            return
+        await app(scope, receive, send)
+
+    return guarded

@@ -151,3 +151,21 @@ def test_queue_status_longest_wait_from_queue_entries() -> None:
     ]
     (state,) = parse_queue_status(messages)
     assert state.waiting == 2 and state.longest_wait_s == 47
+
+
+async def test_metrics_asgi_app_serves_loopback_clients_only(db_url: str, tmp_path: Path) -> None:
+    from ops.metrics import metrics_app
+
+    engine = make_engine(db_url)
+    app = metrics_app(engine, Settings(data_dir=tmp_path))
+    try:
+        local = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=local, base_url="http://hotline") as client:
+            resp = await client.get("/")
+        assert resp.status_code == 200 and "# TYPE hotline_calls_total counter" in resp.text
+        remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=remote, base_url="http://hotline") as client:
+            resp = await client.get("/")
+        assert resp.status_code == 404 and "hotline_" not in resp.text
+    finally:
+        engine.dispose()
