@@ -11,7 +11,7 @@ import click
 
 from commands.errors import UserError
 from config.settings import Settings, SettingsError, get_settings
-from pbx.fallback_calls import JOURNAL_NAME, import_journal
+from pbx.fallback_calls import JOURNAL_NAME, import_journal, rotate_journal
 from pbx.install import InstallError, layout
 from ticketing.calls import CallLog, CallRecord, CallRepository
 from ticketing.db.calls import SqlCallRepository
@@ -53,7 +53,9 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    return import_journal(journal, offset, repo)
+    changed = import_journal(journal, offset, repo)
+    rotate_journal(journal, offset, repo, settings.ops.log_max_bytes, settings.ops.log_backups)
+    return changed
 
 
 def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any]:

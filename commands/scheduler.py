@@ -140,6 +140,7 @@ def run_cmd(once: bool, interval: float, cities: tuple[str, ...]) -> None:
 
         def on_tick(report: TickReport) -> None:
             click.echo(report.summary(), err=False)
+            rotate_files(s)
 
         def on_error(exc: BaseException) -> None:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -155,6 +156,32 @@ def run_cmd(once: bool, interval: float, cities: tuple[str, ...]) -> None:
         click.echo("scheduler stopped")
     finally:
         engine.dispose()
+
+
+def rotate_files(s: Settings) -> list[str]:
+    """Rotate what the product writes on this node once beyond ``ops.log_max_bytes``: the service
+    logs in <data_dir>/log, Asterisk's own logs, and the ticket/message journals once settled (the
+    fallback-call journal is rotated by its importer). Never fails a scheduler round."""
+    from ops.logs import rotate_logs
+    from pbx.fallback_calls import JOURNAL_NAME
+    from pbx.install import InstallError, layout
+    from ticketing.journal import MessageJournal, TicketJournal, journal_path, messages_path
+
+    o = s.ops
+    rotated: list[str] = []
+    try:
+        rotated += rotate_logs(s.data_dir / "log", o.log_max_bytes, o.log_backups)
+        try:
+            lay = layout(s)
+            rotated += rotate_logs(lay.to_host(lay.log_dir), o.log_max_bytes, o.log_backups, {JOURNAL_NAME})
+        except InstallError:
+            pass
+        for journal in (TicketJournal(journal_path(s.data_dir)), MessageJournal(messages_path(s.data_dir))):
+            if journal.rotate(o.log_max_bytes, o.log_backups):
+                rotated.append(journal.path.name)
+    except OSError as exc:
+        click.echo(f"log rotation failed: {exc}", err=True)
+    return rotated
 
 
 def serve_metrics(s: Settings, engine: Any) -> Any:

@@ -33,7 +33,7 @@ from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpreter, ProcedureFinder
-from ops import instruments
+from ops import instruments, logs
 from pbx.ai_operator.ports import LivePorts, is_journal_id
 from pbx.controller import CallSession
 from pbx.media import Playback, frames_of
@@ -154,6 +154,7 @@ class DialogueCallHandler:
         self.stats = CallStats()
         self.outcome = ""  # "finished" | "transferred" | "callback" | "hung_up" | "failed"
         self.draft_id = ""
+        self.log_context = logs.LogContext()
         self.done = asyncio.Event()
         self._inputs: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._driver: asyncio.Task[None] | None = None
@@ -183,7 +184,14 @@ class DialogueCallHandler:
     async def on_start(self, call: CallSession) -> None:
         self.call = call
         channel_id, recording, sink = call.channel_id, call.recording, self.s.recordings
-        self.ports.on_filed = lambda code: sink.filed(channel_id, recording, code)
+        # every record logged by this call's tasks carries its id, and its ticket code once filed
+        log_ctx, self.log_context = logs.call_context(channel_id)
+
+        def filed(code: str) -> None:
+            self.log_context.ticket_code = code
+            sink.filed(channel_id, recording, code)
+
+        self.ports.on_filed = filed
         self.engine = DialogueEngine(
             self.s.interpreter,
             self.s.procedures,
@@ -201,8 +209,10 @@ class DialogueCallHandler:
                 log.error("speech recognition unavailable (%s): keypad menu for %s", exc, call.channel_id)
                 self.dtmf_only = True
         if self.recognizer is not None:
-            self._asr_task = asyncio.create_task(self._asr_loop(), name=f"asr-{call.channel_id}")
-        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}")
+            self._asr_task = asyncio.create_task(
+                self._asr_loop(), name=f"asr-{call.channel_id}", context=log_ctx
+            )
+        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}", context=log_ctx)
 
     async def on_audio(self, pcm: bytes) -> None:
         self.stats.frames_in += 1
