@@ -24,6 +24,7 @@ from commands.pbx import pbx_group
 from commands.reports import reports_group
 from commands.routing import routing_group
 from commands.scheduler import scheduler_group
+from commands.service import service_group
 from commands.status import status_cmd
 from commands.tickets import tickets_group
 from commands.up import down_cmd, up_cmd
@@ -53,4 +54,5 @@ COMMAND_GROUPS: list[click.Command] = [
     up_cmd,
     down_cmd,
     status_cmd,
+    service_group,
 ]
