@@ -497,6 +497,11 @@ def restore_backup(
         if dst.exists():
             if dst.is_file() and sha256_file(dst)[0] == entry.sha256:
                 continue  # e.g. a recording already in a shared Asterisk spool
+            if name == "recordings" and dst.is_file():
+                # Asterisk's spool is outside the data directory; a recording there was still being
+                # written when the backup was taken: the file on disk is the more complete one
+                progress(f"{dst}: kept the recording already there")
+                continue
             raise BackupError(f"{dst} exists with other content; restore only into an empty data directory")
         digest, _ = _copy_hashed(backup_dir / entry.path, dst)
         if digest != entry.sha256:
