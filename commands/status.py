@@ -37,7 +37,7 @@ def app_part(s: Settings) -> Part:
         )
         == 200
     )
-    checks = health.worker_checks(s.ops.app_metrics_port) or {}
+    checks = health.worker_checks(s.ops.app_metrics_port, pid) or {}
     checks["ari"] = registered
     if not registered:
         return Part("app", "down", True, "running, not connected to ARI: calls go to the queue", pid, checks)
@@ -84,15 +84,24 @@ def scheduler_part(s: Settings, database_up: bool) -> Part:
         return Part(
             "scheduler", state, False, f"not running on this node; {lease}", checks={"lease": bool(holder)}
         )
-    checks = health.worker_checks(s.ops.scheduler_metrics_port) or {}
+    checks = health.worker_checks(s.ops.scheduler_metrics_port, pid) or {}
     checks["lease"] = bool(holder)
     if checks.get("database") is False:
         return Part("scheduler", "down", False, f"its database is unreachable; {lease}", pid, checks)
     return Part("scheduler", "up" if holder else "degraded", False, lease, pid, checks)
 
 
+def web_url(s: Settings) -> str:
+    """The web app's address as seen from this machine: ops.web_url when set, else the web app's
+    own port setting (web.port) on loopback, else the default."""
+    port = getattr(getattr(s, "web", None), "port", None)
+    if "web_url" not in s.ops.model_fields_set and isinstance(port, int):
+        return f"http://127.0.0.1:{port}"
+    return s.ops.web_url.rstrip("/")
+
+
 def web_part(s: Settings) -> Part:
-    url = s.ops.web_url.rstrip("/")
+    url = web_url(s)
     code = health.http_status(f"{url}/")
     if code is None:
         return Part("web", "down", False, f"nothing answers at {url}")

@@ -93,8 +93,9 @@ def http_status(url: str, auth: tuple[str, str] | None = None, timeout: float = 
         return None
 
 
-def worker_checks(port: int, timeout: float = 2.0) -> dict[str, bool] | None:
-    """The ``hotline_ready`` checks a worker serves on loopback, or None when it does not answer."""
+def worker_checks(port: int, pid: int | None = None, timeout: float = 2.0) -> dict[str, bool] | None:
+    """The ``hotline_ready`` checks a worker serves on loopback, or None when it does not answer (or,
+    given ``pid``, when another process serves that port: e.g. a second hotline on the machine)."""
     from prometheus_client.parser import text_string_to_metric_families
 
     if port <= 0:
@@ -106,10 +107,15 @@ def worker_checks(port: int, timeout: float = 2.0) -> dict[str, bool] | None:
     if resp.status_code != 200:
         return None
     checks: dict[str, bool] = {}
+    served_by: int | None = None
     for family in text_string_to_metric_families(resp.text):
         if family.name == "hotline_ready":
             for sample in family.samples:
                 checks[sample.labels.get("check", "")] = sample.value >= 1
+        elif family.name == "hotline_worker_pid" and family.samples:
+            served_by = int(family.samples[0].value)
+    if pid is not None and served_by != pid:
+        return None
     return checks
 
 

@@ -10,6 +10,7 @@ the metrics; nothing is opened.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from threading import Thread
 from typing import Any
@@ -45,6 +46,8 @@ QUEUE_LONGEST_WAIT = Gauge(
 QUEUE_OPERATORS = Gauge(
     "hotline_queue_operators", "Operators in the queue by state (logged_in, available).", ["queue", "state"]
 )
+WORKER_PID = Gauge("hotline_worker_pid", "Process id of the worker serving this endpoint.")
+WORKER_PID.set_function(lambda: float(os.getpid()))
 READY = Gauge(
     "hotline_ready",
     "Readiness checks of this process (1 ready, 0 not): ari, database, speech_model, nlu.",

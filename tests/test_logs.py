@@ -195,3 +195,22 @@ def test_fallback_journal_rotates_after_import_without_losing_a_line(tmp_path: P
     channels = {r.channel_id for r in repo.list_recent(50)}
     assert channels == {f"chan-{n}" for n in range(13)}
     engine.dispose()
+
+
+def test_scheduler_round_rotates_service_logs_and_settled_journals(tmp_path: Path) -> None:
+    from commands.scheduler import rotate_files
+    from config.settings import OpsSettings, Settings
+    from ticketing.journal import journal_path
+
+    settings = Settings(data_dir=tmp_path, ops=OpsSettings(log_max_bytes=1000, log_backups=2))
+    log_dir = tmp_path / "log"
+    log_dir.mkdir()
+    (log_dir / "app.log").write_text("x" * 2000)
+    (log_dir / "scheduler.log").write_text("small\n")
+    journal = TicketJournal(journal_path(tmp_path))
+    journal.append({"content": "y" * 2000})
+    rotated = rotate_files(settings)
+    assert rotated == ["app.log"]  # the journal still waits for the database
+    assert (log_dir / "app.log").stat().st_size == 0 and (log_dir / "app.log.1").stat().st_size == 2000
+    journal.replay(lambda entry: "000000018")
+    assert rotate_files(settings) == ["tickets.jsonl"]
