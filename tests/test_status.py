@@ -9,12 +9,14 @@ import os
 import signal
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
 from ops.health import PARTS
-from tests.asterisk import free_port
+from tests.asterisk import free_port, sipp_call
+from tests.test_metrics import samples as metric_samples
 from tests.test_up import fresh, hotline  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
@@ -69,6 +71,19 @@ def test_status_of_a_detached_hotline(fresh: dict[str, str]) -> None:  # noqa: F
 
     text = hotline(env, "status")
     assert text.returncode == 0 and "OK: callers are served" in text.stdout
+
+    # one SIPp call (sample audio, hangs up): counted by outcome in /metrics
+    sipp = sipp_call(SimpleNamespace(sip_port=int(env["HOTLINE_PBX__SIP_PORT"])), data_dir / "sipp")  # type: ignore[arg-type]
+    assert sipp.returncode == 0, sipp.stdout
+    deadline = time.monotonic() + 30
+    while True:
+        got = metric_samples(httpx.get(f"http://127.0.0.1:{app_port}/metrics", timeout=5).text)
+        ended = sum(v for (name, _), v in got.items() if name == "hotline_calls_total")
+        if ended >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert ended == 1, got
+    assert got[("hotline_calls_in_progress", ())] == 0
 
     # the call app dies: callers are not served as they should be
     app_pid = int((data_dir / "run" / "app.pid").read_text())
