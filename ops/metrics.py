@@ -294,26 +294,31 @@ class _Forward(Collector):
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def metrics_app(engine: Engine, settings: Settings, fallback_journal: Path | None = None) -> Any:
-    """The ASGI app serving ``/metrics`` to loopback clients only (a web app mounts it:
-    ``app.mount("/metrics", metrics_app(...))``); anyone else gets 404, as if there were nothing."""
+def metrics_app(engine: Engine, settings: Settings, fallback_journal: Path | None = None) -> LoopbackOnly:
+    """The ASGI app serving the metrics to loopback clients only; anyone else gets 404, as if there
+    were nothing. A web app adds it as a route (``app.add_route("/metrics", metrics_app(...),
+    include_in_schema=False)``), which answers ``/metrics`` itself rather than redirecting to
+    ``/metrics/`` as a mount would."""
     from prometheus_client import make_asgi_app
 
-    return loopback_only(make_asgi_app(registry_for(engine, settings, fallback_journal)))
+    return LoopbackOnly(make_asgi_app(registry_for(engine, settings, fallback_journal)))
 
 
-def loopback_only(app: Any) -> Any:
-    """Wrap an ASGI app so that only clients on this host reach it (Prometheus scrapes locally or
-    through a tunnel; the counts are not for the public)."""
+class LoopbackOnly:
+    """An ASGI app reachable from this host only (Prometheus scrapes locally or through a tunnel;
+    the counts are not for the public). A request that came through a proxy (``X-Forwarded-For`` or
+    ``Forwarded``) is refused too: behind a reverse proxy on the same host every client looks local."""
 
-    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         client = scope.get("client") or ("", 0)
-        if scope.get("type") == "http" and client[0] not in LOOPBACK:
+        proxied = any(name in (b"x-forwarded-for", b"forwarded") for name, _ in scope.get("headers", []))
+        if scope.get("type") == "http" and (client[0] not in LOOPBACK or proxied):
             await send(
                 {"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]}
             )
             await send({"type": "http.response.body", "body": b"Not Found"})
             return
-        await app(scope, receive, send)
-
-    return guarded
+        await self.app(scope, receive, send)

@@ -167,5 +167,8 @@ async def test_metrics_asgi_app_serves_loopback_clients_only(db_url: str, tmp_pa
         async with httpx.AsyncClient(transport=remote, base_url="http://hotline") as client:
             resp = await client.get("/")
         assert resp.status_code == 404 and "hotline_" not in resp.text
+        async with httpx.AsyncClient(transport=local, base_url="http://hotline") as client:
+            resp = await client.get("/", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert resp.status_code == 404  # through a reverse proxy on this host
     finally:
         engine.dispose()
