@@ -15,7 +15,7 @@ from collections.abc import Callable
 from threading import Thread
 from typing import Any
 
-from prometheus_client import Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,17 @@ NLU_LATENCY = Histogram(
     "Time to interpret one utterance, by backend (rasa, fallback).",
     ["backend"],
     buckets=_LATENCY_BUCKETS,
+)
+HANDOFFS = Counter(
+    "hotline_handoffs",
+    "Calls this worker handed to the operators, by reason (caller_request, urgent, not_understood, "
+    "no_response, failure, ...).",
+    ["reason"],
+)
+CALLBACKS = Counter(
+    "hotline_callbacks",
+    "Calls this worker could not hand over (no operator, out of hours): a call-back ticket, by reason.",
+    ["reason"],
 )
 QUEUE_WAITING = Gauge("hotline_queue_waiting_callers", "Callers waiting in the operator queue.", ["queue"])
 QUEUE_LONGEST_WAIT = Gauge(

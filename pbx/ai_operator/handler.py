@@ -550,6 +550,7 @@ class DialogueCallHandler:
         except Exception:
             log.exception("could not publish the draft for the operator screens")
         self.outcome = "transferred"
+        instruments.HANDOFFS.labels(action.reason or "other").inc()
         await self.call.transfer_to_operator(code or None, urgent=action.urgent)
 
     async def _callback(self, reason: str, code: str) -> None:
@@ -571,6 +572,7 @@ class DialogueCallHandler:
         with contextlib.suppress(TtsFailed):
             await self._say_now(said)
         self.outcome = "callback"
+        instruments.CALLBACKS.labels(reason).inc()
         if self.call is not None and code:
             with contextlib.suppress(Exception):
                 await self.call.set_draft(code)
@@ -601,6 +603,7 @@ class DialogueCallHandler:
             log.exception("the pre-rendered transfer prompt failed too")
         self.outcome = "transferred"
         self.draft_id = code
+        instruments.HANDOFFS.labels("failure").inc()
         await self.call.transfer_to_operator(code or None)
         log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
 
