@@ -24,6 +24,21 @@ def recordings_dir(s: Settings) -> Path | None:
     return lay.to_host(lay.recordings_dir)
 
 
+def restore_recordings_dir(s: Settings) -> Path | None:
+    """Where restored recordings go: Asterisk's spool when its root is installed (or a system
+    Asterisk); else ``<data_dir>/restored-recordings``, since installing the root later replaces
+    whatever is in its folder."""
+    from pbx.install import InstallError, is_installed, layout
+
+    try:
+        lay = layout(s)
+    except InstallError:
+        return s.data_dir / "restored-recordings"
+    if lay.kind == "chroot" and not is_installed(lay.root):
+        return s.data_dir / "restored-recordings"
+    return lay.to_host(lay.recordings_dir)
+
+
 @click.group("backup")
 def backup_group() -> None:
     """Back up the hotline (database, attachments, recordings, journal), check and restore backups.
@@ -99,7 +114,7 @@ def restore_cmd(directory: Path) -> None:
     s = settings()
     with user_errors():
         try:
-            manifest = restore_backup(directory, s, recordings=recordings_dir(s), progress=click.echo)
+            manifest = restore_backup(directory, s, recordings=restore_recordings_dir(s), progress=click.echo)
         except BackupError as exc:
             raise UserError(f"khôi phục thất bại / restore failed: {exc}") from exc
     click.echo(f"restored the backup of {manifest.created_at} into {s.data_dir}")

@@ -247,3 +247,28 @@ def test_upgrade_guard_fresh_database_stale_backup_and_override(tmp_path: Path) 
     assert "migrated after the last backup" in h.fails("db", "upgrade")
     h("db", "upgrade", "--no-backup-check")
     assert set(migrate.current_revisions(url)) == set(migrate.head_revisions())
+
+
+def test_pending_recordings_are_backed_up_and_restored_outside_an_uninstalled_root(tmp_path: Path) -> None:
+    root = tmp_path / "pbx-root"  # an Asterisk root that is not installed
+    spool = root / "var" / "spool" / "asterisk-main" / "monitor" / "hotline" / "2026" / "12" / "06"
+    spool.mkdir(parents=True)
+    (spool / "hotline-main-1796538317.2.wav").write_bytes(b"RIFF pending recording")
+    env = {
+        "HOTLINE_DATA_DIR": str(tmp_path / "var"),
+        "HOTLINE_CITY": "hanoi",
+        "HOTLINE_DATABASE__URL": "",
+        "HOTLINE_PBX__ASTERISK_ROOT": str(root),
+    }
+    h = Hotline(env, tmp_path)
+    h("db", "upgrade", "--no-agencies")
+    h("backup", "create", str(tmp_path / "bk"))
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    [rec] = [f for f in manifest["files"] if f["path"].startswith("files/recordings/")]
+    assert rec["path"] == "files/recordings/2026/12/06/hotline-main-1796538317.2.wav"
+    fresh = {**env, "HOTLINE_DATA_DIR": str(tmp_path / "new"), "HOTLINE_PBX__ASTERISK_ROOT": ""}
+    Hotline(fresh, tmp_path)("backup", "restore", str(tmp_path / "bk"))
+    restored = (
+        tmp_path / "new" / "restored-recordings" / "2026" / "12" / "06" / "hotline-main-1796538317.2.wav"
+    )
+    assert restored.read_bytes() == b"RIFF pending recording"
