@@ -186,17 +186,11 @@ def rotate_files(s: Settings) -> list[str]:
 
 def serve_metrics(s: Settings, engine: Any) -> Any:
     """The scheduler's loopback /metrics: its readiness and the hotline-wide counts (ops.metrics)."""
-    from sqlalchemy import text
-
     from ops import instruments
     from ops.metrics import registry_for
+    from ticketing.db.ops import ping
 
-    def database() -> bool:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-
-    instruments.ready_check("database", database)
+    instruments.ready_check("database", lambda: ping(engine))
     return instruments.serve(s.ops.scheduler_metrics_port, registry=registry_for(engine, s))
 
 

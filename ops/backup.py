@@ -30,10 +30,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL, make_url
-
 from config.private_files import private_dir, tighten
 from config.settings import Settings
+from ticketing.db.ops import redacted_url
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -149,12 +148,13 @@ def _walk_files(root: Path) -> Iterator[Path]:
 
 def _libpq(url: str) -> tuple[list[str], dict[str, str]]:
     """``--dbname=...`` for pg_dump/pg_restore and an environment with the password (never on argv)."""
-    parsed: URL = make_url(url)
+    from ticketing.db.ops import libpq_url
+
+    plain, password = libpq_url(url)
     env = dict(os.environ)
-    if parsed.password:
-        env["PGPASSWORD"] = str(parsed.password)
-    plain = parsed.set(drivername="postgresql", password=None)
-    return [f"--dbname={plain.render_as_string(hide_password=False)}"], env
+    if password:
+        env["PGPASSWORD"] = password
+    return [f"--dbname={plain}"], env
 
 
 def _pg_tool(name: str) -> str:
@@ -314,7 +314,7 @@ def record_backup(settings: Settings, target: Path, manifest: Manifest) -> None:
     data = {
         "at": manifest.created_at,
         "path": str(Path(target).resolve()),
-        "database": make_url(settings.database_url).render_as_string(hide_password=True),
+        "database": redacted_url(settings.database_url),
         "revisions": manifest.revisions,
     }
     state.write_text(json.dumps(data) + "\n", encoding="utf-8")
@@ -334,7 +334,7 @@ def fresh_backup(settings: Settings, revisions: list[str], max_age: timedelta, n
     state = last_backup(settings)
     if state is None:
         return "no backup of this data directory is recorded"
-    redacted = make_url(settings.database_url).render_as_string(hide_password=True)
+    redacted = redacted_url(settings.database_url)
     if state.get("database") != redacted:
         return "the last backup is of another database"
     try:
@@ -417,15 +417,9 @@ def _verify_sqlite(db: Path, manifest: Manifest, report: VerifyReport) -> None:
 
 
 def _pg_is_empty(url: str) -> bool:
-    from sqlalchemy import inspect
+    from ticketing.db.ops import has_tables
 
-    from ticketing.db.engine import make_engine
-
-    engine = make_engine(url)
-    try:
-        return not inspect(engine).get_table_names()
-    finally:
-        engine.dispose()
+    return not has_tables(url)
 
 
 def restore_backup(

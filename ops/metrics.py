@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, case, func, or_, select
 
 from config.settings import Settings
 
@@ -53,7 +51,7 @@ def call_outcome(outcome: str | None, source: str, ticket_code: str, draft_id: s
 class HotlineCollector(Collector):
     """Cross-process metrics, read in one short pass over the database at each scrape."""
 
-    def __init__(self, engine: Engine, data_dir: Path, fallback_journal: Path | None = None) -> None:
+    def __init__(self, engine: Any, data_dir: Path, fallback_journal: Path | None = None) -> None:
         self.engine = engine
         self.data_dir = Path(data_dir)
         self.fallback_journal = fallback_journal
@@ -78,51 +76,10 @@ class HotlineCollector(Collector):
     # -- database ----------------------------------------------------------------------------------
 
     def _from_database(self) -> Iterator[Metric]:
-        from ticketing.db.calls import CallRow
-        from ticketing.db.leases import LeaseRow
-        from ticketing.db.models import TicketEventRow, TicketRow
-        from ticketing.db.outbox import OutboxRow
-        from ticketing.domain.model import Status
+        from ticketing.db.ops import snapshot
         from ticketing.scheduler import SWEEP_LEASE
 
-        closed = [Status.DONE.value, Status.REJECTED.value]
-        now = datetime.now(UTC)
-        with self.engine.connect() as conn:
-            with_ticket = func.coalesce(func.sum(case((CallRow.ticket_code != "", 1), else_=0)), 0)
-            kept = or_(CallRow.ticket_code != "", CallRow.draft_id != "")
-            with_draft = func.coalesce(func.sum(case((kept, 1), else_=0)), 0)
-            calls = conn.execute(
-                select(CallRow.outcome, CallRow.source, func.count(), with_ticket, with_draft).group_by(
-                    CallRow.outcome, CallRow.source
-                )
-            ).all()
-            tickets = conn.execute(
-                select(TicketRow.status, TicketRow.lead_agency, func.count()).group_by(
-                    TicketRow.status, TicketRow.lead_agency
-                )
-            ).all()
-            overdue = conn.execute(
-                select(TicketRow.lead_agency, func.count())
-                .where(TicketRow.overdue.is_(True), TicketRow.status.not_in(closed))
-                .group_by(TicketRow.lead_agency)
-            ).all()
-            escalated = conn.execute(
-                select(func.count()).where(TicketRow.escalation_level > 0, TicketRow.status.not_in(closed))
-            ).scalar_one()
-            escalations = conn.execute(
-                select(func.count()).select_from(TicketEventRow).where(TicketEventRow.action == "escalate")
-            ).scalar_one()
-            outbox = conn.execute(
-                select(
-                    OutboxRow.status,
-                    func.count(),
-                    func.coalesce(func.sum(case((OutboxRow.attempts > 0, 1), else_=0)), 0),
-                ).group_by(OutboxRow.status)
-            ).all()
-            lease = conn.execute(
-                select(LeaseRow.holder, LeaseRow.expires_at).where(LeaseRow.name == SWEEP_LEASE)
-            ).one_or_none()
-
+        snap = snapshot(self.engine, SWEEP_LEASE)
         total = CounterMetricFamily(
             "hotline_calls",
             "Calls ended, by outcome (from the call records of every node).",
@@ -130,17 +87,17 @@ class HotlineCollector(Collector):
         )
         by_outcome = dict.fromkeys(OUTCOMES, 0)
         in_progress = 0
-        for outcome, source, n, n_ticket, n_kept in calls:
+        for group in snap.calls:
             # each group splits by whether its records name a ticket / kept a ticket or draft
             parts = [
-                ("x", "x", int(n_ticket)),
-                ("", "x", int(n_kept) - int(n_ticket)),
-                ("", "", int(n) - int(n_kept)),
+                ("x", "x", group.with_ticket),
+                ("", "x", group.kept - group.with_ticket),
+                ("", "", group.count - group.kept),
             ]
             for ticket_code, draft_id, count in parts:
                 if count <= 0:
                     continue
-                label = call_outcome(outcome, source, ticket_code, draft_id)
+                label = call_outcome(group.outcome, group.source, ticket_code, draft_id)
                 if label is None:
                     in_progress += count
                 else:
@@ -160,37 +117,39 @@ class HotlineCollector(Collector):
         by_status = GaugeMetricFamily(
             "hotline_tickets", "Tickets by status and lead agency.", labels=["status", "agency"]
         )
-        for status, agency, n in tickets:
+        for status, agency, n in snap.tickets:
             by_status.add_metric([status, agency or "none"], float(n))
         yield by_status
         breaches = GaugeMetricFamily(
-            "hotline_tickets_overdue", "Open tickets past a legal deadline (SLA breaches), by agency.",
+            "hotline_tickets_overdue",
+            "Open tickets past a legal deadline (SLA breaches), by agency.",
             labels=["agency"],
-        )  # fmt: skip
-        for agency, n in overdue:
+        )
+        for agency, n in snap.overdue:
             breaches.add_metric([agency or "none"], float(n))
         yield breaches
         yield _gauge(
-            "hotline_tickets_escalated", "Open tickets raised up the escalation ladder.", float(escalated)
+            "hotline_tickets_escalated",
+            "Open tickets raised up the escalation ladder.",
+            float(snap.escalated_open),
         )
         esc = CounterMetricFamily("hotline_ticket_escalations", "Escalations recorded in ticket histories.")
-        esc.add_metric([], float(escalations))
+        esc.add_metric([], float(snap.escalations))
         yield esc
 
         messages = GaugeMetricFamily(
             "hotline_outbox_messages", "Outbox messages by status (pending, sent, dead).", labels=["status"]
         )
         counts = {"pending": 0.0, "sent": 0.0, "dead": 0.0}
-        retrying = 0.0
-        for status, n, retried in outbox:
+        for status, (n, _retried) in snap.outbox.items():
             counts[status] = float(n)
-            if status == "pending":
-                retrying = float(retried)
         for status, value in counts.items():
             messages.add_metric([status], value)
         yield messages
         yield _gauge(
-            "hotline_outbox_retrying", "Pending outbox messages that failed at least once.", retrying
+            "hotline_outbox_retrying",
+            "Pending outbox messages that failed at least once.",
+            float(snap.outbox.get("pending", (0, 0))[1]),
         )
         yield _gauge(
             "hotline_outbox_dead_letters",
@@ -203,12 +162,13 @@ class HotlineCollector(Collector):
             "1 for the scheduler runner holding the deadline-sweep lease (none: no runner holds it).",
             labels=["holder"],
         )
-        holding = lease is not None and _aware(lease[1]) >= now
-        if holding and lease is not None:
-            held.add_metric([str(lease[0])], 1.0)
+        if snap.lease_holder is not None:
+            held.add_metric([snap.lease_holder], 1.0)
         yield held
         yield _gauge(
-            "hotline_scheduler_lease_held", "1 when a scheduler runner holds the sweep lease.", float(holding)
+            "hotline_scheduler_lease_held",
+            "1 when a scheduler runner holds the sweep lease.",
+            float(snap.lease_holder is not None),
         )
 
     # -- this node's files -------------------------------------------------------------------------
@@ -262,13 +222,7 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return family
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def registry_for(
-    engine: Engine, settings: Settings, fallback_journal: Path | None = None
-) -> CollectorRegistry:
+def registry_for(engine: Any, settings: Settings, fallback_journal: Path | None = None) -> CollectorRegistry:
     """A registry with the database collector and this process's own instruments."""
     from prometheus_client import REGISTRY
 
@@ -294,7 +248,7 @@ class _Forward(Collector):
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def metrics_app(engine: Engine, settings: Settings, fallback_journal: Path | None = None) -> LoopbackOnly:
+def metrics_app(engine: Any, settings: Settings, fallback_journal: Path | None = None) -> LoopbackOnly:
     """The ASGI app serving the metrics to loopback clients only; anyone else gets 404, as if there
     were nothing. A web app adds it as a route (``app.add_route("/metrics", metrics_app(...),
     include_in_schema=False)``), which answers ``/metrics`` itself rather than redirecting to

@@ -89,12 +89,11 @@ def render(values: UnitValues) -> dict[str, str]:
 
 def database_unit(url: str) -> str:
     """``postgresql.service`` when the database is a PostgreSQL server on this machine."""
-    from sqlalchemy.engine import make_url
+    from ticketing.db.ops import backend_name, url_host
 
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    if backend_name(url) != "postgresql":
         return ""
-    return "postgresql.service" if (parsed.host or "localhost") in ("localhost", "127.0.0.1", "::1") else ""
+    return "postgresql.service" if (url_host(url) or "localhost") in ("localhost", "127.0.0.1", "::1") else ""
 
 
 def write(units: dict[str, str], directory: Path) -> list[Path]:

@@ -184,13 +184,9 @@ def register_readiness(app: HotlineApp) -> None:
     """The readiness checks of this worker, read by ``hotline status`` from its loopback /metrics."""
 
     def database() -> bool:
-        from sqlalchemy import text
+        from ticketing.db.ops import ping
 
-        if app._engine is None:
-            return False
-        with app._engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
+        return app._engine is not None and ping(app._engine)
 
     instruments.ready_check("ari", lambda: app.supervisor is not None and app.supervisor.connected.is_set())
     instruments.ready_check("database", database)
