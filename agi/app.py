@@ -1,4 +1,4 @@
-"""The FastAGI process (``hotline agi run``): wiring from settings, and the run loop."""
+"""The FastAGI process (``hotline agi run``): its services from the composition root, and the run loop."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import signal
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from agi.dossiers import CsvDossierDirectory
+from agi.dossiers import KeyedDossiers
 from agi.server import FastAgiServer, PromptStore
 from config.settings import Settings, SettingsError
 from pbx.install import layout
@@ -40,7 +40,9 @@ def build_server(settings: Settings) -> FastAgiServer:
         hotline_number=settings.pbx.hotline_number,
         city_name=CITY_NAMES[settings.city],
     )
-    return FastAgiServer(prompts, store, CsvDossierDirectory(settings.data_dir / "dossiers.csv"))
+    import wiring  # the composition root: the dossier source every channel uses
+
+    return FastAgiServer(prompts, store, KeyedDossiers(wiring.build(settings).dossiers))
 
 
 async def run(settings: Settings, ready: Callable[[int], None] | None = None) -> None:

@@ -1,15 +1,18 @@
-"""Dossier status lookup for the DTMF path: a port and a CSV-table adapter (tests and demos).
+"""Dossier status lookup for the DTMF path: the keyed digits asked of the hotline's dossier source.
 
-Production plugs in an adapter of the city's administrative-procedure system with the same
-``lookup`` method. Callers key only digits, so codes are matched on their digits: the keyed digits
-must equal the digits of a stored code or its 10-digit tail (receipt date + running number).
+The source is the one every channel uses (:attr:`wiring.Services.dossiers`: the city's system over
+HTTP when ``call.dossier_url`` is set, else the local table). Callers key only digits: the keyed
+digits name a stored code by all its digits or by its 10-digit tail (receipt date + running number).
 """
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
+import logging
 from typing import Protocol
+
+from ticketing.dossiers import DossierLookupError, DossierSource, DossierStatus
+
+log = logging.getLogger(__name__)
 
 
 class DossierDirectory(Protocol):
@@ -22,31 +25,21 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-class CsvDossierDirectory:
-    """Rows ``code,status`` in a UTF-8 CSV file with a header; re-read when the file changes."""
+class KeyedDossiers:
+    """A :class:`DossierDirectory` over a :class:`ticketing.dossiers.DossierSource`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp: int | None = None
-        self._rows: list[tuple[str, str]] = []
-
-    def _load(self) -> list[tuple[str, str]]:
-        try:
-            stamp = self.path.stat().st_mtime_ns
-        except FileNotFoundError:
-            return []
-        if stamp != self._stamp:
-            with self.path.open(encoding="utf-8", newline="") as fh:
-                self._rows = [(r["code"].strip(), r["status"].strip()) for r in csv.DictReader(fh)]
-            self._stamp = stamp
-        return self._rows
+    def __init__(self, source: DossierSource) -> None:
+        self.source = source
 
     def lookup(self, digits: str) -> tuple[str, str] | None:
         keyed = _digits(digits)
         if len(keyed) < 6:
             return None
-        for code, status in self._load():
-            stored = _digits(code)
-            if keyed == stored or (len(keyed) == 10 and stored.endswith(keyed)):
-                return code, status
-        return None
+        try:
+            found: DossierStatus | None = self.source.lookup(keyed)
+            if found is None and len(keyed) > 10:
+                found = self.source.lookup(keyed[-10:])
+        except DossierLookupError:
+            log.exception("dossier lookup failed")
+            return None
+        return (found.code, found.status) if found is not None else None

@@ -2,7 +2,7 @@
 
 Creates a scratch database, migrates it, bulk-loads tickets (with transfer events for some) and calls
 with ``COPY ... FROM STDIN`` through psycopg, runs ``ANALYZE``, then times the monthly report's
-computation (every SQL aggregate of :func:`ticketing.reports.queries.compute`) and its HTML rendering.
+computation (every SQL aggregate of :func:`ticketing.db.reports.compute`) and its HTML rendering.
 Target: the monthly report in <= 5 s.
 
     .venv/bin/python bench/reports.py [--tickets 1000000] [--month 2026-10] [--keep]
@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import reference
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine
+from ticketing.db.reports import Filters, compute
 from ticketing.domain.model import Status
 from ticketing.reports import periods
-from ticketing.reports.queries import Filters, compute
 from ticketing.reports.render import html
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

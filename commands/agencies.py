@@ -7,7 +7,8 @@ import json
 
 import click
 
-from commands.db import actor_option, admin_service, settings, user_errors
+from commands.db import actor_option, admin_service, user_errors
+from commands.errors import load_settings as settings
 from reference import CITIES
 from ticketing.ports import AGENCY_KINDS, AgencyRecord
 

@@ -6,8 +6,8 @@ import asyncio
 
 import click
 
-from commands.errors import UserError
-from config.settings import SettingsError, get_settings
+from commands.errors import UserError, load_settings
+from config.settings import SettingsError
 
 
 def _ready(port: int) -> None:
@@ -26,12 +26,12 @@ def agi_group() -> None:
 def run_agi() -> None:
     """Serve FastAGI on the host and port of pbx.fastagi_url until SIGTERM/SIGINT.
 
-    Dossier statuses are read from <data_dir>/dossiers.csv (columns code,status).
+    Dossier statuses come from the configured source (call.dossier_url, else <data_dir>/dossiers.csv).
     """
     from agi.app import run
 
     try:
-        asyncio.run(run(get_settings(), ready=_ready))
+        asyncio.run(run(load_settings(), ready=_ready))
     except SettingsError as exc:
         raise UserError(f"Cấu hình không hợp lệ / invalid configuration: {exc}") from exc
     except OSError as exc:

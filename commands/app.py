@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from commands.errors import UserError
-from config.settings import SettingsError, get_settings
+from commands.errors import UserError, load_settings
+from config.settings import SettingsError
 
 if TYPE_CHECKING:
     from pbx.app import HotlineApp
 
 
 def _ready(app: HotlineApp) -> None:
+    click.echo(app.nlu_status, err=True)
     click.echo(f"hotline app: ready, AudioSocket on port {app.media_server.port}", err=True)
 
 
@@ -30,10 +31,13 @@ def run_app() -> None:
     Needs a running Asterisk (`hotline pbx start`) with the rendered configuration; the ARI
     password comes from the settings. On stop, callers still in the app go to the operator queue.
     """
+    import logging
+
     from pbx.app import run
 
+    logging.getLogger("pbx.ai_operator.turns").setLevel(logging.INFO)  # which interpreter, each turn
     try:
-        asyncio.run(run(get_settings(), ready=_ready))
+        asyncio.run(run(load_settings(), ready=_ready))
     except SettingsError as exc:
         raise UserError(f"Cấu hình không hợp lệ / invalid configuration: {exc}") from exc
     except OSError as exc:

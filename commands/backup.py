@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from commands.db import settings, user_errors
+from commands.db import user_errors
 from commands.errors import UserError
+from commands.errors import load_settings as settings
 from config.settings import Settings
 from ops.backup import BackupError, create_backup, restore_backup, summary, verify_backup
 

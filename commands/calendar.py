@@ -12,7 +12,8 @@ import click
 
 from commands.errors import UserError
 from config.settings import SettingsError
-from ticketing.calendar_config import CITIES, CalendarConfigError, calendar_for, day_entries
+from reference import CITIES
+from ticketing.calendar_config import CalendarConfigError, calendar_for, day_entries
 from ticketing.domain.calendar import WorkingCalendar, deadline, working_days, working_hours
 
 city_option = click.option(

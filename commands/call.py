@@ -14,8 +14,8 @@ from commands.chat import (
     interpreter_option,
     print_actions,
 )
+from commands.db import services
 from commands.errors import UserError
-from config.settings import get_settings
 from nlu.asr.audio import AudioError, frames, load_slin8k
 from nlu.asr.models import resolve_model_path
 from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
@@ -54,7 +54,7 @@ Examples:
     "--dossiers",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="JSON table of dossiers answering dossier lookups.",
+    help="CSV table of dossiers (code,status,...) answering dossier lookups.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print only the result as JSON.")
 def simulate_cmd(
@@ -68,7 +68,8 @@ def simulate_cmd(
     as_json: bool,
 ) -> None:
     """Run ASR and the dialogue engine over a WAV file; print the transcript, turns and draft."""
-    settings = get_settings()
+    root = services(database=False)
+    settings = root.settings
     model_path = model or resolve_model_path(settings.nlu.vosk_model_path, settings.models_dir)
     if model_path is None:
         raise UserError(
@@ -80,9 +81,12 @@ def simulate_cmd(
         recognizer = StreamingRecognizer(load_model(str(model_path)), Endpointer(silence_ms=silence_ms))
     except (AudioError, AsrUnavailable) as exc:
         raise UserError(str(exc)) from exc
-    ports = console_ports(settings, dossiers, create)
+    ports = console_ports(root, dossiers, create)
+    interpreter = build_interpreter(interpreter_kind, settings.city, root)
+    if not as_json:
+        click.echo(root.nlu_status(interpreter), err=True)
     engine = DialogueEngine(
-        build_interpreter(interpreter_kind, settings.city, settings),
+        interpreter,
         default_index(),
         caller_id=caller_id,
         city=settings.city,

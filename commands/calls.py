@@ -9,20 +9,11 @@ from typing import Any
 
 import click
 
-from commands.errors import UserError
-from config.settings import Settings, SettingsError, get_settings
-from pbx.fallback_calls import JOURNAL_NAME, import_journal, rotate_journal
+from commands.db import services
+from commands.errors import UserError, load_settings
+from config.settings import Settings
 from pbx.install import InstallError, layout
-from ticketing.calls import CallLog, CallRecord, CallRepository
-from ticketing.db.calls import SqlCallRepository
-from ticketing.db.engine import make_engine, make_session_factory
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        raise UserError(f"Cấu hình không hợp lệ / invalid configuration: {exc}") from exc
+from ticketing.calls import CallLog, CallRecord
 
 
 def _host_path(settings: Settings) -> Callable[[str], str]:
@@ -34,28 +25,13 @@ def _host_path(settings: Settings) -> Callable[[str], str]:
     return lambda path: str(lay.to_host(path)) if path else ""
 
 
-def _call_log(settings: Settings) -> CallLog:
-    engine = make_engine(settings.database_url)
-    repo = SqlCallRepository(make_session_factory(engine))
+def _call_log() -> CallLog:
+    root = services(database=False)
     try:
-        import_fallback_calls(settings, repo)
+        root.import_fallback_calls()
     except OSError as exc:  # an unreadable journal must not hide the calls already logged
         click.echo(f"Cảnh báo / warning: cannot read the fallback-call journal: {exc}", err=True)
-    return CallLog(repo)
-
-
-def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
-    """Fold the PBX's journal of calls the app never saw into the call log (see
-    :mod:`pbx.fallback_calls`); 0 when there is no Asterisk layout or journal yet."""
-    try:
-        lay = layout(settings)
-    except InstallError:
-        return 0
-    journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
-    offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    changed = import_journal(journal, offset, repo)
-    rotate_journal(journal, offset, repo, settings.ops.log_max_bytes, settings.ops.log_backups)
-    return changed
+    return root.call_log
 
 
 def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any]:
@@ -83,7 +59,7 @@ def _one_line(exc: Exception) -> str:
 
 def _load(settings: Settings, action: str) -> CallLog:
     try:
-        return _call_log(settings)
+        return _call_log()
     except Exception as exc:  # database unreachable or not migrated
         raise UserError(f"Không đọc được nhật ký cuộc gọi / cannot {action}: {_one_line(exc)}") from exc
 
@@ -100,7 +76,7 @@ def calls_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (newest first).")
 def list_calls(limit: int, as_json: bool) -> None:
     """List calls, newest first."""
-    settings = _settings()
+    settings = load_settings()
     to_host = _host_path(settings)
     try:
         records = _load(settings, "list calls").recent(limit)
@@ -127,7 +103,7 @@ def list_calls(limit: int, as_json: bool) -> None:
 @click.argument("call_id", type=int)
 def show_call(call_id: int) -> None:
     """Show one call as JSON."""
-    settings = _settings()
+    settings = load_settings()
     try:
         record = _load(settings, "show the call").get(call_id)
     except UserError:

@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import click
 
+from commands.db import services
 from commands.errors import UserError
-from config.settings import Settings, get_settings
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpreter
-from nlu.dialogue.runner import Runner
+from nlu.dialogue.runner import CallPorts, Runner
+from nlu.interpreter import Tally
 from nlu.knowledge import default_index
+from pbx.ai_operator.ports import LivePorts
+from reference import CITIES
+from ticketing.dossiers import DossierSource, DossierTable, TableError
+from wiring import Services
 
 
 def parse_line(line: str) -> ev.Event:
@@ -43,121 +47,53 @@ def parse_line(line: str) -> ev.Event:
     return ev.Heard(text, 1.0)
 
 
-class DossierTable:
-    """Dossier lookups from a local JSON table ``{code: {status, procedure, due_date}}`` (demo, tests).
-
-    Codes match in full or by their 10-digit ``YYMMDDXXXX`` tail, as keyed on the phone.
-    """
-
-    def __init__(self, rows: dict[str, dict[str, str]]) -> None:
-        self.rows = rows
-
-    @classmethod
-    def load(cls, path: Path | None) -> DossierTable:
-        if path is None:
-            return cls({})
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"Không đọc được bảng hồ sơ / cannot read dossier table {path}: {exc}") from exc
-        if not isinstance(data, dict):
-            raise UserError(
-                f"Bảng hồ sơ phải là đối tượng JSON / dossier table must be a JSON object: {path}"
-            )
-        return cls(data)
-
-    def lookup(self, code: str) -> ev.DossierResult:
-        wanted = code.upper().replace(" ", "")
-        tail = "".join(ch for ch in wanted if ch.isdigit())[-10:]
-        for key, row in self.rows.items():
-            digits = "".join(ch for ch in key if ch.isdigit())[-10:]
-            if key.upper() == wanted or (len(tail) == 10 and digits == tail):
-                return ev.DossierResult(
-                    key, True, row.get("status", ""), row.get("procedure", ""), row.get("due_date", "")
-                )
-        return ev.DossierResult(code, False)
-
-
 @dataclass
-class ConsolePorts:
-    """Lookups and filing for the console: dossier table, and the ticket service when ``--create``."""
+class DryRunPorts:
+    """The console without ``--create``: lookups in the dossier source, nothing filed or queued."""
 
-    dossiers: DossierTable
-    service: Any | None  # ticketing.service.TicketService, built only with --create
-    outbox: Any | None = None  # ticketing.db.outbox.SqlOutboxRepository, only with --create
+    dossiers: DossierSource
 
     def lookup_dossier(self, code: str) -> ev.DossierResult:
-        return self.dossiers.lookup(code)
+        found = self.dossiers.lookup(code)
+        if found is None:
+            return ev.DossierResult(code, False)
+        return ev.DossierResult(found.code, True, found.status, found.procedure, found.due_date)
 
     def lookup_ticket(self, code: str) -> ev.TicketStatus:
-        if self.service is None:
-            raise RuntimeError("ticket lookups need the database (--create)")
-        from ticketing.service import TicketNotFound
-
-        try:
-            t = self.service.get(code)
-        except TicketNotFound:
-            return ev.TicketStatus(code, False)
-        return ev.TicketStatus(t.code, True, str(t.status), t.lead_agency, t.result)
+        raise RuntimeError("ticket lookups need the database (--create)")
 
     def create_ticket(self, draft: Draft, complete: bool) -> str | None:
-        if self.service is None:
-            return None  # dry run: the draft is printed instead
-        created = self.service.create(draft.ticket_data(complete=complete), "ai-operator")
-        return str(created.ticket.code)
+        return None  # dry run: the draft is printed instead
 
     def send_procedure_sms(self, sms: act.SendProcedureSms) -> bool:
-        if self.outbox is None:
-            return False  # dry run
-        from ticketing.notify import procedure_answer_sms
-        from ticketing.ports import SystemClock
-
-        message = procedure_answer_sms(sms.phone, sms.title, sms.summary, key=uuid.uuid4().hex)
-        self.outbox.enqueue(message, SystemClock().now())
-        return True
+        return False  # dry run
 
 
-def console_ports(settings: Settings, dossiers: Path | None, create: bool) -> ConsolePorts:
-    """The console's ports: the dossier table, and with ``create`` the ticket service and the outbox."""
-    table = DossierTable.load(dossiers)
+def dossier_table(path: Path) -> DossierSource:
+    """A dossier table given on the command line (CSV as for `hotline dossiers import`), checked now."""
+    table = DossierTable(path)
+    try:
+        table.rows()
+    except (TableError, UnicodeDecodeError, OSError) as exc:
+        raise UserError(f"Không đọc được bảng hồ sơ / cannot read dossier table {path}: {exc}") from exc
+    return table
+
+
+def console_ports(root: Services, dossiers: Path | None, create: bool) -> CallPorts:
+    """The console's ports: as a live call's (the filing service, the outbox, the configured dossier
+    source) with ``create``; else a dry run. ``dossiers`` replaces the dossier source."""
+    source = dossier_table(dossiers) if dossiers is not None else root.dossiers
     if not create:
-        return ConsolePorts(table, None)
-    from ticketing import calendar_config
-    from ticketing.attachments import FileAttachmentStore
-    from ticketing.db.engine import make_engine, make_session_factory
-    from ticketing.db.outbox import SqlOutboxRepository
-    from ticketing.db.repositories import SqlUnitOfWork
-    from ticketing.ports import SystemClock, UnitOfWork
-    from ticketing.service import TicketService
+        return DryRunPorts(source)
+    from commands.db import services
 
-    factory = make_session_factory(make_engine(settings.database_url, create_dir=True))
-
-    def uow() -> UnitOfWork:
-        return cast(UnitOfWork, SqlUnitOfWork(factory))
-
-    service = TicketService(
-        uow,
-        FileAttachmentStore(settings.attachments_dir),
-        SystemClock(),
-        lambda city: calendar_config.calendar_for(city, settings),
-        lambda city: calendar_config.preset_for(city, settings),
-        city=settings.city,
-    )
-    return ConsolePorts(table, service, SqlOutboxRepository(factory))
+    services()  # the database must exist and be migrated
+    return LivePorts(root.filer, source, outbox=root.outbox, messages=root.messages)
 
 
-def build_interpreter(kind: str, city: str, settings: Settings) -> Interpreter:
-    """Rasa, the rule-based fallback, or Rasa with the fallback behind it (``auto``)."""
-    from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
-
-    fallback = FallbackInterpreter(city)
-    if kind == "fallback":
-        return fallback
-    nlu = settings.nlu
-    rasa = RasaInterpreter(nlu.rasa_url, nlu.rasa_token, nlu.rasa_timeout_s, city)
-    if kind == "rasa":
-        return rasa
-    return ResilientInterpreter(rasa, fallback)
+def build_interpreter(kind: str, city: str, root: Services) -> Interpreter:
+    """Rasa (with the server's token), the rule-based fallback, or Rasa with the fallback behind it."""
+    return root.interpreter_for(kind, city)
 
 
 interpreter_option = click.option(
@@ -194,7 +130,7 @@ Examples:
   hotline chat
   hotline chat --interpreter fallback --caller-id 0912345678
   printf 'tôi muốn phản ánh rác thải ở ngõ 5 hàng bông\\n/hangup\\n' | hotline chat --interpreter fallback
-  hotline chat --create --dossiers demo_dossiers.json""",
+  hotline chat --create --dossiers demo_dossiers.csv""",
 )
 @interpreter_option
 @click.option(
@@ -202,7 +138,7 @@ Examples:
 )
 @click.option(
     "--city",
-    type=click.Choice(["hanoi", "haiphong", "cantho"]),
+    type=click.Choice(CITIES),
     default=None,
     help="Defaults to the setting.",
 )
@@ -213,7 +149,8 @@ Examples:
     "--dossiers",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="JSON table of dossiers {code: {status, procedure, due_date}} answering dossier lookups.",
+    help="CSV table of dossiers (code,status,procedure,due_date) answering dossier lookups "
+    "(default: the configured source).",
 )
 @click.option("--show-actions", is_flag=True, help="Also print Listen/Lookup actions.")
 def chat_command(
@@ -225,11 +162,15 @@ def chat_command(
     show_actions: bool,
 ) -> None:
     """Talk to the AI operator in the terminal, as a caller would on the phone."""
-    settings = get_settings()
+    root = services(database=False)
+    settings = root.settings
     city = city or settings.city
-    ports = console_ports(settings, dossiers, create)
+    ports = console_ports(root, dossiers, create)
+    interpreter = build_interpreter(interpreter_kind, city, root)
+    click.echo(root.nlu_status(interpreter), err=True)
+    tally = Tally(interpreter)
     engine = DialogueEngine(
-        build_interpreter(interpreter_kind, city, settings),
+        tally,
         default_index(),
         caller_id=caller_id,
         city=city,
@@ -250,6 +191,7 @@ def chat_command(
             break
     result: dict[str, Any] = {"draft": (runner.dry_run_draft or engine.draft).to_dict()}
     result["tickets"] = [{"code": code, "complete": complete} for code, complete in runner.created]
+    click.echo(tally.summary(), err=True)
     if runner.dry_run_draft is not None:
         click.echo("[chưa tạo phiếu; dùng --create để tạo / not filed; use --create]")
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -1,9 +1,10 @@
-"""``hotline db``: database migrations, and the wiring every ticket command shares.
+"""``hotline db``: database migrations, and what every ticket command shares.
 
-:func:`ticket_service` and :func:`admin_service` build the services over the configured database
-(SQLite in the data directory by default, PostgreSQL via ``HOTLINE_DATABASE__URL``) after checking
-that the database exists and is migrated. :func:`user_errors` turns domain, SLA, attachment and
-database errors into one-line :class:`~commands.errors.UserError` messages.
+:func:`services` is this command's composition root (:func:`wiring.build`) over the configured
+database (SQLite in the data directory by default, PostgreSQL via ``HOTLINE_DATABASE__URL``), after
+checking that the database exists and is migrated; it is closed with the command.
+:func:`user_errors` turns domain, SLA, attachment and storage errors into one-line
+:class:`~commands.errors.UserError` messages.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm.exc import StaleDataError
 
+import wiring
 from commands.errors import UserError
-from config.settings import Settings, SettingsError, get_settings
-from ticketing.attachments import AttachmentError, FileAttachmentStore
+from commands.errors import load_settings as settings
+from config.settings import Settings, SettingsError
+from ticketing.attachments import AttachmentError
+from ticketing.db.errors import storage_errors
 from ticketing.domain.errors import DomainError
 from ticketing.domain.sla import SlaError
-from ticketing.ports import SystemClock
+from ticketing.errors import ConcurrentChange, StorageConflict, StorageError, StorageUnavailable
 from ticketing.service import AdminService, TicketService
 
 actor_option = click.option(
@@ -35,7 +37,7 @@ actor_option = click.option(
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
+    text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -43,36 +45,32 @@ def _first_line(exc: BaseException) -> str:
 def user_errors() -> Iterator[None]:
     """Report refused operations and unreachable databases in one line (exit 1), never a traceback."""
     try:
-        yield
+        with storage_errors():
+            yield
     except UserError:
         raise
     except (DomainError, SlaError, AttachmentError) as exc:
         raise UserError(str(exc)) from exc
     except (SettingsError, ValueError) as exc:
         raise UserError(f"{_first_line(exc)}") from exc
-    except OperationalError as exc:
+    except StorageUnavailable as exc:
         raise UserError(
             f"cơ sở dữ liệu không truy cập được / database unreachable: {_first_line(exc)}"
         ) from exc
-    except StaleDataError as exc:
+    except ConcurrentChange as exc:
         raise UserError(
             "phiếu vừa được người khác thay đổi, hãy thử lại / the record was changed concurrently; try again"
         ) from exc
-    except IntegrityError as exc:
+    except StorageConflict as exc:
         raise UserError(f"dữ liệu xung đột / conflicting data: {_first_line(exc)}") from exc
-    except SQLAlchemyError as exc:
+    except StorageError as exc:
         raise UserError(f"lỗi cơ sở dữ liệu / database error: {_first_line(exc)}") from exc
 
 
-def settings() -> Settings:
-    with user_errors():
-        return get_settings()
-
-
 def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from ticketing.db.engine import redacted_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return redacted_url(url)
 
 
 def require_database_file(url: str) -> None:
@@ -103,42 +101,30 @@ def require_database(url: str) -> None:
         )
 
 
-def _uow_factory() -> Any:
-    from ticketing.db.engine import make_engine, make_session_factory
-    from ticketing.db.repositories import SqlUnitOfWork
-
-    s = settings()
-    url = s.database_url
-    require_database(url)
-    engine = make_engine(url, echo=s.database.echo)
+def services(database: bool = True) -> wiring.Services:
+    """This command's services (one :func:`wiring.build` per command, closed with it); with
+    ``database`` the configured database must exist and be migrated."""
     ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(engine.dispose)
-    factory = make_session_factory(engine)
-    return lambda: SqlUnitOfWork(factory)
+    meta: dict[str, Any] = ctx.meta if ctx is not None else {}
+    root = meta.get("hotline.services")
+    if root is None:
+        root = wiring.build(settings())
+        if ctx is not None:
+            meta["hotline.services"] = root
+            ctx.call_on_close(root.close)
+    if database and not meta.get("hotline.database-checked"):
+        require_database(root.settings.database_url)
+        meta["hotline.database-checked"] = True
+    return root
 
 
 def ticket_service() -> TicketService:
-    """The ticket service over the configured database and attachment store."""
-    from commands.scheduler import notifier
-    from ticketing.calendar_config import calendar_for, preset_for
-
-    s = settings()
-    uow = _uow_factory()
-    return TicketService(
-        uow,
-        FileAttachmentStore(s.attachments_dir),
-        SystemClock(),
-        lambda city: calendar_for(city, s),
-        lambda city: preset_for(city, s),
-        city=s.city,
-        on_change=[notifier(s)],
-    )
+    """The ticket service over the configured database and attachment store (with its notifier)."""
+    return services().tickets
 
 
 def admin_service() -> AdminService:
-    s = settings()
-    return AdminService(_uow_factory(), SystemClock(), city=s.city)
+    return services().admin
 
 
 @click.group("db")
@@ -189,13 +175,14 @@ def upgrade_cmd(revision: str, agencies: bool, no_backup_check: bool, backup_max
         _require_fresh_backup(s, revision, timedelta(hours=backup_max_age))
     with user_errors():
         try:
-            migrate.upgrade(url, revision)
-            current = migrate.current_revisions(url)
+            with storage_errors():
+                migrate.upgrade(url, revision)
+                current = migrate.current_revisions(url)
         except migrate.MigrationsNotFound as exc:
             raise UserError(f"không tìm thấy các tệp migration / {exc}") from exc
-        except Exception as exc:  # alembic CommandError (unknown revision) and driver errors
-            if isinstance(exc, SQLAlchemyError):
-                raise
+        except StorageError:
+            raise
+        except Exception as exc:  # alembic CommandError (unknown revision)
             raise UserError(f"nâng cấp thất bại / upgrade failed: {_first_line(exc)}") from exc
         s.attachments_dir.mkdir(parents=True, exist_ok=True)
     click.echo(f"{_redacted(url)}: {', '.join(current) or '-'}")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from commands.db import settings, user_errors
+from commands.db import services, user_errors
 from commands.errors import UserError
+from commands.errors import load_settings as settings
 from ticketing.dossiers import DossierLookupError, TableError, parse_table, write_table
 
 
@@ -42,10 +43,8 @@ def import_cmd(csv_file: Path) -> None:
 @click.argument("code")
 def lookup_cmd(code: str) -> None:
     """Look CODE (full code or its 10-digit tail) up in the configured dossier source."""
-    from pbx.ai_operator.wiring import dossier_source
-
     with user_errors():
-        source = dossier_source(settings())
+        source = services(database=False).dossiers
         try:
             found = source.lookup(code)
         except (DossierLookupError, TableError) as exc:

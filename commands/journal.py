@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from commands.db import settings, ticket_service, user_errors
-from ticketing.journal import MessageJournal, TicketJournal, journal_path, messages_path
+from commands.db import services, user_errors
+from ticketing.privacy import mask
 
 
 @click.group("journal")
@@ -16,18 +16,18 @@ def journal_group() -> None:
 @journal_group.command("list", epilog="Example:\n\n  hotline journal list")
 def list_cmd() -> None:
     """List the journaled tickets and messages not yet in the database."""
-    data_dir = settings().data_dir
-    pending = TicketJournal(journal_path(data_dir)).pending()
+    root = services(database=False)
+    pending = root.journal.pending()
     for entry in pending:
         data = entry.data
         caller = data.get("caller", {})
         click.echo(
-            f"{entry.id}\t{entry.at}\t{data.get('category', '')}\t{caller.get('phone', '')}\t"
+            f"{entry.id}\t{entry.at}\t{data.get('category', '')}\t{mask(str(caller.get('phone', '')))}\t"
             f"{len(entry.recordings)} recording(s)"
         )
-    messages = MessageJournal(messages_path(data_dir)).pending()
+    messages = root.messages.pending()
     for entry_id, message in messages:
-        fields = (message.get(k, "") for k in ("kind", "channel", "recipient"))
+        fields = (message.get("kind", ""), message.get("channel", ""), mask(message.get("recipient", "")))
         click.echo("\t".join((entry_id, *fields)))
     click.echo(f"{len(pending)} phiếu, {len(messages)} tin nhắn chờ ghi / tickets, messages pending")
 
@@ -36,16 +36,13 @@ def list_cmd() -> None:
 def replay_cmd() -> None:
     """File every journaled ticket (with its recordings) and queue every journaled message; safe to
     run again."""
-    from commands.outbox import outbox_repository
-    from pbx.ai_operator.ports import journal_writer, message_enqueuer
-    from ticketing.ports import SystemClock
+    from ticketing.filing import message_enqueuer
 
-    data_dir = settings().data_dir
-    journal = TicketJournal(journal_path(data_dir))
-    messages = MessageJournal(messages_path(data_dir))
+    root = services()
+    journal, messages = root.journal, root.messages
     with user_errors():
-        report = journal.replay(journal_writer(ticket_service()))
-        queued = messages.replay(message_enqueuer(outbox_repository(), SystemClock()))
+        report = root.filer.replay("ai-operator")
+        queued = messages.replay(message_enqueuer(root.outbox, root.clock))
     for entry_id, code in report.filed + queued.filed:
         click.echo(f"{entry_id} -> {code}")
     for entry_id, error in report.failed + queued.failed:

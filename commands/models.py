@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from click._termui_impl import ProgressBar
 
-from commands.errors import UserError
-from config.settings import get_settings
+from commands.errors import UserError, load_settings
 from nlu.asr.catalog import CATALOG
 from nlu.asr.download import DownloadError
 from nlu.asr.models import fetch_model, installed_models, resolve_model_path
@@ -23,7 +22,7 @@ def models_group() -> None:
 @click.option("--site", default="", help="Mirror of the Vosk model site (default: settings, then official).")
 def fetch(key: str, sha256: str, site: str) -> None:
     """Download, verify and unpack a model (resumes an interrupted download)."""
-    settings = get_settings()
+    settings = load_settings()
     spec = CATALOG[key]
     bar: list[ProgressBar[int]] = []  # created when the size is known
 
@@ -52,7 +51,7 @@ def fetch(key: str, sha256: str, site: str) -> None:
 @models_group.command(name="list")
 def list_models() -> None:
     """List known models, which are installed, and which one is in use."""
-    settings = get_settings()
+    settings = load_settings()
     installed = {m.key: m for m in installed_models(settings.models_dir)}
     in_use = resolve_model_path(settings.nlu.vosk_model_path, settings.models_dir)
     for key, spec in CATALOG.items():

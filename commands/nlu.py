@@ -8,19 +8,13 @@ from pathlib import Path
 
 import click
 
-from commands.errors import UserError
-from config.settings import Settings, SettingsError, get_settings
+import wiring
+from commands.errors import UserError, load_settings
+from config.settings import Settings
 from nlu.evaluation import EvalDataError, Prediction, parse_lines, score
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter, RasaUnavailable
 from nlu.rasa_env import RasaEnvError, load_env
 from nlu.rasa_env import setup as setup_env
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        raise UserError(str(exc)) from exc
 
 
 def _echo(message: str) -> None:
@@ -51,7 +45,7 @@ def setup(python: str) -> None:
     """
     from nlu.rasa_server import RasaServerError, validate
 
-    settings = _settings()
+    settings = load_settings()
     try:
         env = setup_env(settings.data_dir, python=python, progress=_echo)
         _echo("rasa data validate")
@@ -73,7 +67,7 @@ def train(force: bool) -> None:
     from nlu.rasa_server import RasaServerError
     from nlu.rasa_server import train as train_model
 
-    settings = _settings()
+    settings = load_settings()
     try:
         model = train_model(load_env(settings.data_dir), settings.data_dir, force=force, progress=_echo)
     except (RasaEnvError, RasaServerError) as exc:
@@ -89,11 +83,11 @@ def serve() -> None:
     Example:
       hotline nlu serve
     """
-    from nlu.rasa_server import RasaServerError, ensure_token
+    from nlu.rasa_server import RasaServerError
     from nlu.rasa_server import serve as serve_model
 
-    settings = _settings()
-    token = ensure_token(settings.nlu.rasa_token, settings.data_dir)
+    settings = load_settings()
+    token = wiring.build(settings).rasa_token
     try:
         pid = serve_model(
             load_env(settings.data_dir), settings.data_dir, settings.nlu.rasa_url, token, progress=_echo
@@ -111,15 +105,13 @@ def status() -> None:
     Example:
       hotline nlu status
     """
-    from nlu.rasa_server import current_model, ensure_token, is_ready, read_pid
+    from nlu.rasa_server import current_model, is_ready, read_pid
 
-    settings = _settings()
+    settings = load_settings()
     env = load_env(settings.data_dir)
     model = current_model(env) if env.installed else None
     pid = read_pid(settings.data_dir)
-    ready = pid is not None and is_ready(
-        settings.nlu.rasa_url, ensure_token(settings.nlu.rasa_token, settings.data_dir)
-    )
+    ready = pid is not None and is_ready(settings.nlu.rasa_url, wiring.build(settings).rasa_token)
     click.echo(f"environment: {env.kind} {'installed' if env.installed else 'missing'} ({env.host_venv})")
     click.echo(f"model: {model.name if model else 'none'}")
     click.echo(
@@ -138,7 +130,7 @@ def stop() -> None:
     """
     from nlu.rasa_server import stop as stop_server
 
-    settings = _settings()
+    settings = load_settings()
     click.echo("stopped" if stop_server(settings.data_dir) else "not running")
 
 
@@ -161,7 +153,7 @@ def evaluate(file: Path, backend: str, errors: bool) -> None:
     Example:
       hotline nlu eval nlu/data/eval/hotline_eval.jsonl
     """
-    settings = _settings()
+    settings = load_settings()
     try:
         examples = parse_lines(file.read_text(encoding="utf-8").splitlines())
     except (EvalDataError, UnicodeDecodeError) as exc:
@@ -172,7 +164,8 @@ def evaluate(file: Path, backend: str, errors: bool) -> None:
     rasa: RasaInterpreter | None = None
     if backend in ("auto", "rasa"):
         rasa = _start_rasa(settings, required=backend == "rasa")
-    fallback = FallbackInterpreter(city=settings.city)
+    fallback = wiring.build(settings).interpreter_for("fallback")
+    assert isinstance(fallback, FallbackInterpreter)
     used = "rasa" if rasa is not None else "fallback"
     predictions = []
     with click.progressbar(examples, label=f"interpreting ({used})", file=sys.stderr) as bar:
@@ -192,9 +185,9 @@ def evaluate(file: Path, backend: str, errors: bool) -> None:
 
 
 def _start_rasa(settings: Settings, required: bool) -> RasaInterpreter | None:
-    from nlu.rasa_server import RasaServerError, current_model, ensure_token, is_ready, serve, train
+    from nlu.rasa_server import RasaServerError, current_model, is_ready, serve, train
 
-    token = ensure_token(settings.nlu.rasa_token, settings.data_dir)
+    token = wiring.build(settings).rasa_token
     try:
         if not is_ready(settings.nlu.rasa_url, token):
             env = load_env(settings.data_dir)
@@ -207,4 +200,6 @@ def _start_rasa(settings: Settings, required: bool) -> RasaInterpreter | None:
             raise UserError(f"cannot start Rasa / Không khởi động được Rasa: {exc}") from exc
         _echo(f"Rasa unavailable ({exc}); evaluating the rule-based fallback")
         return None
-    return RasaInterpreter(settings.nlu.rasa_url, token, max(settings.nlu.rasa_timeout_s, 5.0), settings.city)
+    rasa = wiring.build(settings).interpreter_for("rasa", timeout_s=max(settings.nlu.rasa_timeout_s, 5.0))
+    assert isinstance(rasa, RasaInterpreter)
+    return rasa

@@ -16,8 +16,9 @@ from typing import Any
 
 import click
 
-from commands.db import settings, ticket_service, user_errors
+from commands.db import ticket_service, user_errors
 from commands.errors import UserError
+from commands.errors import load_settings as settings
 from config.settings import SettingsError, require_secret
 from pbx.ami import AmiError, AmiEvent, AmiMonitor
 

@@ -10,8 +10,8 @@ import json
 
 import click
 
-from commands.errors import UserError
-from commands.pbx import db_session, load_settings, render_current
+from commands.errors import UserError, load_settings
+from commands.pbx import db_session, render_current
 from config.settings import Settings
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import rendered_dir

@@ -8,60 +8,17 @@ from datetime import datetime
 from typing import Any
 
 import click
-from sqlalchemy.orm import sessionmaker
 
-from commands.db import require_database, settings, user_errors
+from commands.db import services, user_errors
 from commands.errors import UserError
-from commands.tickets import mask
-from config.settings import Settings
-from ticketing.notifications.adapters import FileSender, HttpSmsSender, Sender, SmtpSender
-from ticketing.notifications.outbox import Dispatcher, OutboxEntry
-from ticketing.notifications.policy import OutboxStatus, RetryPolicy
+from ticketing.notifications.outbox import OutboxEntry
+from ticketing.notifications.policy import OutboxStatus
 from ticketing.ports import SystemClock
-
-
-def senders(s: Settings) -> dict[str, Sender]:
-    """The delivery adapters the settings ask for (the one place they are wired)."""
-    out: dict[str, Sender] = {}
-    n = s.notify
-    if n.sms == "file":
-        out["sms"] = FileSender(s.data_dir / "outbox" / "sms.jsonl")
-    elif n.sms == "http":
-        if not n.sms_url:
-            raise UserError("notify.sms = http cần notify.sms_url / needs notify.sms_url")
-        kwargs: dict[str, Any] = {"token": n.sms_token}
-        if n.sms_body_template:
-            kwargs["body_template"] = n.sms_body_template
-        out["sms"] = HttpSmsSender(n.sms_url, **kwargs)
-    if n.email == "file":
-        out["email"] = FileSender(s.data_dir / "outbox" / "email.jsonl")
-    elif n.email == "smtp":
-        if not (n.smtp_host and n.smtp_sender):
-            raise UserError(
-                "notify.email = smtp cần smtp_host và smtp_sender / needs smtp_host and smtp_sender"
-            )
-        out["email"] = SmtpSender(
-            n.smtp_host,
-            n.smtp_port,
-            sender=n.smtp_sender,
-            user=n.smtp_user,
-            password=n.smtp_password,
-            starttls=n.smtp_starttls,
-        )
-    return out
+from ticketing.privacy import mask
 
 
 def outbox_repository() -> Any:
-    from ticketing.db.engine import make_engine
-    from ticketing.db.outbox import SqlOutboxRepository
-
-    s = settings()
-    require_database(s.database_url)
-    engine = make_engine(s.database_url)
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(engine.dispose)
-    return SqlOutboxRepository(sessionmaker(engine, expire_on_commit=False))
+    return services().outbox
 
 
 def _view(e: OutboxEntry, show_personal: bool) -> dict[str, Any]:
@@ -113,15 +70,8 @@ def list_cmd(status: str | None, dead: bool, limit: int, as_json: bool, show_per
 @click.option("--limit", default=100, show_default=True, help="Messages to claim in this run.")
 def deliver_cmd(limit: int) -> None:
     """Send the messages that are due now (the scheduler does this every minute)."""
-    s = settings()
     with user_errors():
-        dispatcher = Dispatcher(
-            outbox_repository(),
-            senders(s),
-            SystemClock().now,
-            worker=f"{socket.gethostname()}:cli",
-            policy=RetryPolicy(max_attempts=s.notify.max_attempts),
-        )
+        dispatcher = services().dispatcher(worker=f"{socket.gethostname()}:cli")
         report = dispatcher.deliver_due(limit)
     click.echo(f"sent {report.sent}, failed {report.failed} (will retry), dead {report.dead}")
 

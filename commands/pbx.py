@@ -12,44 +12,40 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from commands.errors import UserError
+from commands.errors import UserError, load_settings
 from config.settings import Settings, SettingsError, get_settings, require_secret, secrets_file_path
 from pbx.install import AsteriskLayout, InstallError, install, is_installed, layout
 from pbx.process import AsteriskProcess, PbxError
 from pbx.render import LOOPBACK, RenderError, render_to_disk, rendered_dir
-from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.db.operators import OperatorRepository
+from ticketing.errors import StorageError
 from ticketing.operators import OperatorEndpoint
 
 SECRET_BYTES = 24
 
 
-def load_settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        raise UserError(str(exc)) from exc
-
-
 @contextlib.contextmanager
-def db_session(settings: Settings, write: bool = False) -> Iterator[Session]:
-    """A session on the configured database; database errors become one-line user errors."""
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
+def db_session(settings: Settings, write: bool = False) -> Iterator[Any]:
+    """A session on the configured database; storage errors become one-line user errors."""
+    import wiring
+    from ticketing.db.errors import storage_errors
+
+    root = wiring.build(settings)
+    factory = root.session_factory
     try:
-        with factory.begin() if write else factory() as session:
+        with storage_errors(), factory.begin() if write else factory() as session:
             yield session
-    except SQLAlchemyError as exc:
+    except StorageError as exc:
         raise UserError(
-            f"cannot use the database; run: hotline db upgrade (lỗi cơ sở dữ liệu) [{exc.__class__.__name__}]"
+            "cannot use the database; run: hotline db upgrade (lỗi cơ sở dữ liệu) "
+            f"[{type(exc.__cause__).__name__}]"
         ) from exc
     finally:
-        engine.dispose()
+        root.close()
 
 
 def load_operators(settings: Settings) -> list[OperatorEndpoint]:

@@ -10,13 +10,13 @@ from typing import Any
 
 import click
 
-from commands.db import admin_service, require_database, settings, user_errors
+from commands.db import admin_service, services, user_errors
 from commands.errors import UserError
+from commands.errors import load_settings as settings
+from reference import CITIES
 from ticketing.ports import SystemClock
 from ticketing.reports import periods
 from ticketing.reports.periods import Period, PeriodError
-
-CITIES = ("hanoi", "haiphong", "cantho")
 
 
 def _options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,38 +42,31 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(period: Period, fmt: str, out: Path | None, agency: str, category: str, city: str | None) -> None:
-    from sqlalchemy.orm import Session
-
-    from ticketing.db.engine import make_engine
-    from ticketing.reports.queries import STEPS, Filters, compute
+    from ticketing.db.reports import STEPS, Filters, compute
     from ticketing.reports.render import render
 
     s = settings()
     if out is not None and str(out) == "-" and fmt != "csv":
         raise UserError("chỉ CSV mới in ra màn hình được / only csv can go to stdout; use --out FILE")
-    require_database(s.database_url)
+    root = services()
     filters = Filters(city=city or s.city, agency=agency.strip(), category=category.strip().upper())
     _check_filters(filters)
-    engine = make_engine(s.database_url)
-    try:
-        with (
-            user_errors(),
-            Session(engine) as session,
-            click.progressbar(
-                length=len(STEPS) + 1,
-                label="Tổng hợp số liệu / aggregating",
-                file=sys.stderr,
-            ) as bar,
-        ):
+    with (
+        user_errors(),
+        root.session_factory() as session,
+        click.progressbar(
+            length=len(STEPS) + 1,
+            label="Tổng hợp số liệu / aggregating",
+            file=sys.stderr,
+        ) as bar,
+    ):
 
-            def advance(_step: str) -> None:
-                bar.update(1)
-
-            report = compute(session, period, filters, SystemClock().now(), progress=advance)
-            data = render(report, fmt)
+        def advance(_step: str) -> None:
             bar.update(1)
-    finally:
-        engine.dispose()
+
+        report = compute(session, period, filters, SystemClock().now(), progress=advance)
+        data = render(report, fmt)
+        bar.update(1)
     if out is not None and str(out) == "-":
         if fmt != "csv":
             raise UserError("chỉ CSV mới in ra màn hình được / only csv can go to stdout; use --out FILE")

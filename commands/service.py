@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from commands.errors import UserError
-from commands.pbx import load_settings
+from commands.errors import UserError, load_settings
 from commands.up import hotline_executable
 from ops import systemd
 

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from commands.pbx import load_settings, run_dir
+from commands.errors import load_settings
+from commands.pbx import run_dir
 from config.settings import Settings
 from ops import health
 from ops.health import Part

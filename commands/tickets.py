@@ -6,7 +6,6 @@ identity is hidden, unless ``--show-personal`` is given.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -22,8 +21,8 @@ from reference import CITIES
 from ticketing.domain import tracking
 from ticketing.domain.model import AttachmentKind, Rating, Status, Ticket
 from ticketing.ports import TicketQuery
+from ticketing.privacy import caller_view, masked_ticket, ticket_view
 
-HIDDEN = "(ẩn danh / confidential)"
 _STATUS_NAMES = {s.name.lower(): s for s in Status}
 _RATING_NAMES = {
     "satisfied": Rating.SATISFIED,
@@ -36,51 +35,12 @@ show_personal_option = click.option(
 )
 
 
-def mask(value: str, keep: int = 2) -> str:
-    """``0912345678`` -> ``09******78``; short values are fully masked."""
-    value = value.strip()
-    if not value:
-        return ""
-    if len(value) <= 2 * keep + 1:
-        return "*" * len(value)
-    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
-
-
-def caller_view(t: Ticket, show_personal: bool) -> dict[str, Any]:
-    c = t.caller
-    if show_personal:
-        return dataclasses.asdict(c)
-    if c.confidential:
-        return {"name": HIDDEN, "cccd": "", "phone": "", "address": "", "email": "", "confidential": True}
-    return {
-        "name": c.name,
-        "cccd": mask(c.cccd),
-        "phone": mask(c.phone),
-        "address": c.address,
-        "email": mask(c.email.split("@")[0]) + ("@" + c.email.split("@")[1] if "@" in c.email else ""),
-        "confidential": False,
-    }
+def ticket_json(t: Ticket, show_personal: bool) -> dict[str, Any]:
+    return ticket_view(t, show_personal)
 
 
 def _iso(dt: datetime | None) -> str:
     return dt.isoformat(timespec="minutes") if dt else "-"
-
-
-def ticket_json(t: Ticket, show_personal: bool) -> dict[str, Any]:
-    def conv(v: Any) -> Any:
-        if isinstance(v, datetime):
-            return v.isoformat()
-        if isinstance(v, list):
-            return [conv(x) for x in v]
-        if isinstance(v, dict):
-            return {k: conv(x) for k, x in v.items()}
-        if hasattr(v, "value"):
-            return v.value
-        return v
-
-    data: dict[str, Any] = conv(dataclasses.asdict(t))
-    data["caller"] = caller_view(t, show_personal)
-    return data
 
 
 def _parse_status(text: str) -> Status:
@@ -252,6 +212,7 @@ def show_cmd(code: str, as_json: bool, show_personal: bool) -> None:
         click.echo(json.dumps(ticket_json(t, show_personal), ensure_ascii=False, indent=2))
         return
     c = caller_view(t, show_personal)
+    t = t if show_personal else masked_ticket(t)
     overdue = f" (QUÁ HẠN / overdue: {t.overdue_reason})" if t.overdue else ""
     lines = [
         f"Mã số theo dõi / code: {tracking.grouped(t.code)}",

@@ -23,8 +23,8 @@ from types import FrameType
 
 import click
 
-from commands.errors import UserError
-from commands.pbx import load_settings, run_dir, start_pbx, stop_pbx, write_secrets
+from commands.errors import UserError, load_settings
+from commands.pbx import run_dir, start_pbx, stop_pbx, write_secrets
 from config.private_files import open_private_binary, private_dir
 from config.settings import Settings
 from pbx.install import InstallError, install
@@ -57,15 +57,16 @@ def services_for(settings: Settings) -> list[Service]:
 def start_nlu(settings: Settings) -> str:
     """Start the Rasa NLU server when its environment and a model are there. A hotline without it
     still runs: the dialogue uses the rule-based interpreter (degraded, logged), so this never fails."""
+    import wiring
     from nlu.rasa_env import RasaEnvError, load_env
-    from nlu.rasa_server import RasaServerError, current_model, ensure_token, serve
+    from nlu.rasa_server import RasaServerError, current_model, serve
 
     env = load_env(settings.data_dir)
     if not env.installed:
         return "not set up (`hotline nlu setup`); calls use the rule-based interpreter"
     if current_model(env) is None:
         return "no model (`hotline nlu train`); calls use the rule-based interpreter"
-    token = ensure_token(settings.nlu.rasa_token, settings.data_dir)
+    token = wiring.build(settings).rasa_token  # the token every client of the server uses too
     try:
         pid = serve(env, settings.data_dir, settings.nlu.rasa_url, token)
     except (RasaEnvError, RasaServerError) as exc:

@@ -80,6 +80,16 @@ class RasaInterpreter:
     def interpret(self, text: str, now: datetime | None = None) -> Interpretation:
         return interpretation_from_rasa(self.parse_raw(clean(text)), text, _now(now), self.city)
 
+    def probe(self) -> str | None:
+        """None when the server parses a greeting with this token; else why it does not (one line)."""
+        try:
+            self.parse_raw("xin chào")
+        except RasaUnavailable as exc:
+            if "401" in str(exc) or "403" in str(exc):
+                return "the Rasa server refused the token (nlu.rasa_token / <data_dir>/rasa-token)"
+            return f"Rasa does not answer at {self.url.removesuffix('/model/parse')} ({exc})"
+        return None
+
 
 NOT_UNDERSTOOD = "inform"  # with confidence 0: below any threshold, so the dialogue repairs or transfers
 
@@ -209,3 +219,36 @@ class ResilientInterpreter:
 
     def close(self) -> None:
         self.primary.close()
+
+
+class Tally:
+    """An interpreter that notes which backend answered each turn (``rasa`` or ``fallback``)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.backends: list[str] = []
+
+    def interpret(self, text: str, now: datetime) -> Interpretation:
+        result: Interpretation = self.inner.interpret(text, now)
+        self.backends.append(result.backend)
+        return result
+
+    def summary(self) -> str:
+        """``NLU: rasa answered 2 of 3 turns`` (the rest: the fallback)."""
+        return f"NLU: rasa answered {self.backends.count('rasa')} of {len(self.backends)} turns"
+
+
+def describe(interpreter: object) -> str:
+    """Which interpreter answers now, in one line: ``NLU: rasa at URL`` or ``NLU: fallback — reason``.
+
+    Asks Rasa once (a greeting) when the interpreter has a Rasa client, so a silent degrade (an
+    unreachable server, a refused token) is said at start."""
+    rasa = interpreter.primary if isinstance(interpreter, ResilientInterpreter) else interpreter
+    if isinstance(rasa, RasaInterpreter):
+        problem = rasa.probe()
+        if problem is None:
+            return f"NLU: rasa at {rasa.url.removesuffix('/model/parse')}"
+        if rasa is interpreter:
+            return f"NLU: rasa (not answering) — {problem}"
+        return f"NLU: fallback — {problem}; calls use the rule-based interpreter until Rasa answers"
+    return "NLU: fallback — the rule-based interpreter was chosen"

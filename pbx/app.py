@@ -13,14 +13,11 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, require_secret
 from ops import instruments
 from pbx.ai_operator.handler import DialogueCallHandler, RecognizerFactory
-from pbx.ai_operator.wiring import CallWiring
-from pbx.ai_operator.wiring import build as build_call_wiring
 from pbx.ami import AmiError, AmiEvent, AmiMonitor
 from pbx.ari.client import AriClient
 from pbx.ari.supervisor import AriSupervisor
@@ -30,9 +27,11 @@ from pbx.greeter import OperatorOfferHandler
 from pbx.install import InstallError, layout
 from pbx.prompts import CITY_NAMES, PromptLibrary
 from pbx.render import system_name
-from ticketing.calls import AsyncCallLog, CallLog, CallRecord
-from ticketing.db.calls import SqlCallRepository
-from ticketing.db.engine import make_engine, make_session_factory
+from ticketing.calls import AsyncCallLog, CallRecord
+
+if TYPE_CHECKING:
+    from wiring import Services
+    from wiring.calls import CallWiring
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +47,18 @@ class HotlineApp:
         settings: Settings,
         handler_factory: HandlerFactory | None = None,
         recognizers: RecognizerFactory | None = None,
+        services: Services | None = None,
     ) -> None:
         pbx = settings.pbx
         self.settings = settings
+        if services is None:
+            import wiring  # the composition root (the call app is one of its front doors)
+
+            services = wiring.build(settings)
+            self._own_services = True
+        else:
+            self._own_services = False
+        self.services = services
         self._ari_password = require_secret(pbx.ari_password, "pbx.ari_password")
         self.prompts = PromptLibrary(
             settings.data_dir / "prompts",
@@ -60,7 +68,7 @@ class HotlineApp:
         self._handler_factory = handler_factory or self._default_handler
         self._recognizers = recognizers
         self.calls: CallWiring | None = None  # the AI operator's services (None: greeter only)
-        self._engine: Engine | None = None
+        self.nlu_status = "NLU: fallback — the AI operator is not running"
         self.media_server = AudioSocketServer(LOOPBACK, pbx.audiosocket_port)
         self.ari: AriClient | None = None
         self.controller: CallController | None = None
@@ -113,8 +121,7 @@ class HotlineApp:
     async def start(self) -> None:
         pbx = self.settings.pbx
         await asyncio.to_thread(self.prompts.warm)
-        self._engine = make_engine(self.settings.database_url)
-        call_log = AsyncCallLog(CallLog(SqlCallRepository(make_session_factory(self._engine))))
+        call_log = AsyncCallLog(self.services.call_log)
         await self.media_server.start()
         self.ari = AriClient(LOOPBACK, pbx.http_port, pbx.ari_user, self._ari_password, pbx.app_name)
         self.controller = CallController(
@@ -141,16 +148,17 @@ class HotlineApp:
                 log.warning("%s; continuing without queue state", exc)
                 self.ami = None
         try:
-            engine, ari = self._engine, self.ari
+            ari = self.ari
             self.calls = await asyncio.to_thread(
-                lambda: build_call_wiring(
-                    self.settings, engine, self.prompts, ari, lambda: self.ami, self._recognizers
-                )
+                lambda: self.services.call_wiring(self.prompts, ari, lambda: self.ami, self._recognizers)
             )
         except Exception:
             log.exception("the AI operator cannot run; calls get the greeting and the operator queue")
             self.calls = None
         if self.calls is not None:
+            interpreter = self.calls.services.interpreter
+            self.nlu_status = await asyncio.to_thread(self.services.nlu_status, interpreter)
+            log.info("%s", self.nlu_status)
             await self.calls.attacher.resume()
             self._tasks.append(asyncio.create_task(self._replay_journal(), name="journal-replay"))
 
@@ -176,8 +184,8 @@ class HotlineApp:
         await self.media_server.close()
         if self.ari is not None:
             await self.ari.aclose()
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._own_services:
+            self.services.close()
 
 
 def register_readiness(app: HotlineApp) -> None:
@@ -186,7 +194,7 @@ def register_readiness(app: HotlineApp) -> None:
     def database() -> bool:
         from ticketing.db.ops import ping
 
-        return app._engine is not None and ping(app._engine)
+        return ping(app.services.engine)
 
     instruments.ready_check("ari", lambda: app.supervisor is not None and app.supervisor.connected.is_set())
     instruments.ready_check("database", database)
@@ -207,8 +215,7 @@ def worker_registry(app: HotlineApp) -> object:
     with contextlib.suppress(InstallError):
         lay = layout(app.settings)
         fallback = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
-    assert app._engine is not None
-    return registry_for(app._engine, app.settings, fallback)
+    return registry_for(app.services.engine, app.settings, fallback)
 
 
 async def watch_queue(app: HotlineApp, every_s: float = QUEUE_POLL_S) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
 
+import reference
+
 TEMPLATE_DIR = Path(__file__).with_name("prompts")
 VOICE = "vi"
 SPEED_WPM = 150
@@ -37,7 +39,8 @@ DIGIT_WORDS = {
     "*": "sao",
     "#": "thăng",
 }
-CITY_NAMES = {"hanoi": "thành phố Hà Nội", "haiphong": "thành phố Hải Phòng", "cantho": "thành phố Cần Thơ"}
+# as spoken mid-sentence: "thành phố Hà Nội"
+CITY_NAMES = {city: name[0].lower() + name[1:] for city, name in reference.CITY_NAMES.items()}
 
 
 class PromptError(RuntimeError):

@@ -11,6 +11,7 @@ from functools import cache
 from importlib import resources
 
 CITIES = ("hanoi", "haiphong", "cantho")
+CITY_NAMES = {"hanoi": "Thành phố Hà Nội", "haiphong": "Thành phố Hải Phòng", "cantho": "Thành phố Cần Thơ"}
 
 
 @dataclass(frozen=True)

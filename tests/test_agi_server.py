@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agi.dossiers import CsvDossierDirectory
+from agi.dossiers import KeyedDossiers
 from agi.server import FastAgiServer, PromptStore
 from pbx.prompts import PromptLibrary
+from ticketing.dossiers import DossierTable
 
 HEADERS = (
     "agi_network: yes\nagi_network_script: dossier\nagi_request: agi://127.0.0.1/dossier\n"
@@ -19,14 +20,14 @@ HEADERS = (
 
 
 @pytest.fixture
-def dossiers(tmp_path: Path) -> CsvDossierDirectory:
+def dossiers(tmp_path: Path) -> KeyedDossiers:
     path = tmp_path / "dossiers.csv"
     path.write_text("code,status\nH26-260930-0012,đã có kết quả\n000.00.01.H26-261001-0007,đang xử lý\n")
-    return CsvDossierDirectory(path)
+    return KeyedDossiers(DossierTable(path))
 
 
 @pytest.fixture
-async def server(tmp_path: Path, dossiers: CsvDossierDirectory) -> AsyncIterator[tuple[FastAgiServer, int]]:
+async def server(tmp_path: Path, dossiers: KeyedDossiers) -> AsyncIterator[tuple[FastAgiServer, int]]:
     prompts = PromptLibrary(tmp_path / "cache")
     store = PromptStore(tmp_path / "sounds", "/var/spool/asterisk-main/hotline-prompts")
     srv = FastAgiServer(prompts, store, dossiers)
@@ -56,7 +57,7 @@ async def run_peer(port: int, keyed: str) -> list[str]:
     return commands
 
 
-def test_csv_directory_matches_on_digits(dossiers: CsvDossierDirectory) -> None:
+def test_csv_directory_matches_on_digits(dossiers: KeyedDossiers) -> None:
     assert dossiers.lookup("2609300012") == ("H26-260930-0012", "đã có kết quả")
     assert dossiers.lookup("26260930001 2") == ("H26-260930-0012", "đã có kết quả")
     assert dossiers.lookup("2610010007") is not None

@@ -27,7 +27,11 @@ REPORT_LINES = [
 def chat(lines: list[str], *args: str) -> tuple[int, str, dict]:
     args = ("--interpreter", "fallback", *args)
     result = CliRunner().invoke(main, ["chat", *args], input="\n".join(lines) + "\n")
-    out = result.output
+    if result.exit_code == 0:  # the console says which interpreter answers, on stderr, first
+        assert result.stderr.startswith("NLU: fallback — the rule-based interpreter was chosen"), (
+            result.stderr
+        )
+    out = result.stdout if result.exit_code == 0 else result.output
     tail = out[out.index("\n{") + 1 :] if "\n{" in out else "{}"
     return result.exit_code, out, json.loads(tail)
 
@@ -121,9 +125,11 @@ def test_procedure_question_answered_from_the_knowledge_base() -> None:
 
 
 def test_dossier_lookup_from_a_table_by_keypad(tmp_path: Path) -> None:
-    table = tmp_path / "dossiers.json"
-    row = {"status": "Đang xử lý", "procedure": "Đăng ký khai sinh", "due_date": "2026-11-25"}
-    table.write_text(json.dumps({"000.00.01.H26-261120-0012": row}), encoding="utf-8")
+    table = tmp_path / "dossiers.csv"
+    table.write_text(
+        "code,status,procedure,due_date\n000.00.01.H26-261120-0012,Đang xử lý,Đăng ký khai sinh,2026-11-25\n",
+        encoding="utf-8",
+    )
     code, out, _ = chat(["tra cứu hồ sơ", "#2611200012#", "#2611200099#", "không"], "--dossiers", str(table))
     assert code == 0, out
     assert (
@@ -133,7 +139,7 @@ def test_dossier_lookup_from_a_table_by_keypad(tmp_path: Path) -> None:
 
 
 def test_bad_dossier_table_is_a_one_line_error(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.json"
+    bad = tmp_path / "bad.csv"
     bad.write_text("[1, 2]", encoding="utf-8")
     result = CliRunner().invoke(main, ["chat", "--dossiers", str(bad)], input="")
     assert result.exit_code == 1 and "Lỗi / Error:" in result.output and "Traceback" not in result.output

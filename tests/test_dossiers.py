@@ -37,10 +37,26 @@ def test_table_matches_full_code_and_keyed_tail(tmp_path: Path) -> None:
     assert table.lookup("h26.26-261120-0012").status == "Đang thẩm định"  # type: ignore[union-attr]
     assert table.lookup("2611190007").procedure == "Cấp giấy phép xây dựng"  # type: ignore[union-attr]
     assert table.lookup("2611190008") is None and table.lookup("26112000") is None
-    # the FastAGI DTMF path reads the same file (code,status columns)
-    from agi.dossiers import CsvDossierDirectory
+    # the FastAGI DTMF path reads the same source
+    from agi.dossiers import KeyedDossiers
 
-    assert CsvDossierDirectory(path).lookup("2611200012") == ("H26.26-261120-0012", "Đang thẩm định")
+    assert KeyedDossiers(table).lookup("2611200012") == ("H26.26-261120-0012", "Đang thẩm định")
+
+
+def test_the_agi_path_honours_the_dossier_url(tmp_path: Path) -> None:
+    """The DTMF fallback asks the configured source: the city's system when call.dossier_url is set."""
+    import wiring
+    from agi.dossiers import KeyedDossiers
+    from config.settings import Settings
+    from ticketing.dossiers import HttpDossierSource
+
+    settings = Settings(data_dir=tmp_path, call={"dossier_url": "http://127.0.0.1:9/dossiers"})  # type: ignore[arg-type]
+    source = wiring.build(settings).dossiers
+    assert isinstance(source, HttpDossierSource) and source.url == "http://127.0.0.1:9/dossiers"
+    assert (
+        KeyedDossiers(source).lookup("2611200012") is None
+    )  # unreachable: logged, the caller hears "not found"
+    assert isinstance(wiring.build(Settings(data_dir=tmp_path)).dossiers, DossierTable)
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import wiring
 from cli import main as cli
 from config.settings import Settings
 from nlu.dialogue.actions import SendProcedureSms
 from nlu.dialogue.draft import Draft
-from pbx.ai_operator.ports import LivePorts, journal_writer, message_enqueuer
-from pbx.ai_operator.wiring import ticket_service
+from pbx.ai_operator.ports import LivePorts
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine, make_session_factory
 from ticketing.db.outbox import SqlOutboxRepository
 from ticketing.domain.model import AttachmentKind, Status
 from ticketing.dossiers import DossierTable
+from ticketing.filing import ReportFiler, journal_writer, message_enqueuer
 from ticketing.journal import JournalEntry, MessageJournal, TicketJournal, journal_path, messages_path
 from ticketing.ports import SystemClock
 
@@ -102,9 +103,8 @@ def test_database_down_journals_the_report_and_replay_files_it_with_the_recordin
     the real database: the journaled report is filed, recording attached, SMS queued."""
     down = _settings(tmp_path, f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
     ports = LivePorts(
-        ticket_service(down, make_engine(down.database_url)),
+        ReportFiler(wiring.build(down).tickets, TicketJournal(journal_path(tmp_path))),
         DossierTable(tmp_path / "dossiers.csv"),
-        TicketJournal(journal_path(tmp_path)),
     )
     draft = Draft(
         caller_id="0912345678",
@@ -126,8 +126,8 @@ def test_database_down_journals_the_report_and_replay_files_it_with_the_recordin
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     migrate.upgrade(url)
     up = _settings(tmp_path, url)
-    service = ticket_service(up, make_engine(url))
-    report = TicketJournal(journal_path(tmp_path)).replay(journal_writer(service))
+    service = wiring.build(up).tickets
+    report = TicketJournal(journal_path(tmp_path)).replay(journal_writer(service, "ai-operator"))
     assert len(report.filed) == 1
     ticket = service.get(report.filed[0][1])
     assert ticket.status is Status.NEW and ticket.caller.name == "Trần Thị Bích Ngọc"
@@ -209,9 +209,8 @@ def test_procedure_sms_with_the_database_down_is_journaled_then_queued(tmp_path:
     down = _settings(tmp_path, down_url)
     messages = MessageJournal(messages_path(tmp_path))
     ports = LivePorts(
-        ticket_service(down, make_engine(down_url)),
+        ReportFiler(wiring.build(down).tickets, TicketJournal(journal_path(tmp_path))),
         DossierTable(tmp_path / "dossiers.csv"),
-        TicketJournal(journal_path(tmp_path)),
         outbox=SqlOutboxRepository(make_session_factory(make_engine(down_url))),
         messages=messages,
     )
@@ -233,9 +232,10 @@ def test_procedure_sms_with_the_database_down_is_journaled_then_queued(tmp_path:
 def test_procedure_sms_without_a_message_journal_reports_the_failure(tmp_path: Path) -> None:
     down_url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
     ports = LivePorts(
-        ticket_service(_settings(tmp_path, down_url), make_engine(down_url)),
+        ReportFiler(
+            wiring.build(_settings(tmp_path, down_url)).tickets, TicketJournal(journal_path(tmp_path))
+        ),
         DossierTable(tmp_path / "dossiers.csv"),
-        TicketJournal(journal_path(tmp_path)),
         outbox=SqlOutboxRepository(make_session_factory(make_engine(down_url))),
     )
     with pytest.raises(Exception):  # noqa: B017 - the handler logs whatever the database raised

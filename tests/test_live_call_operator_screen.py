@@ -7,13 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import wiring
 from cli import main as cli
 from commands.operator_screen import render_screen
 from config.settings import Settings, get_settings
-from pbx.ai_operator.wiring import ticket_service
 from pbx.ami import AmiEvent
 from ticketing.db import migrate
-from ticketing.db.engine import make_engine
 from ticketing.domain.model import Status
 
 
@@ -21,7 +20,7 @@ def test_finish_a_draft_from_the_operator_screen(tmp_path: Path, monkeypatch: py
     url = f"sqlite:///{tmp_path / 'hotline.db'}"
     migrate.upgrade(url)
     settings = Settings(data_dir=tmp_path, database={"url": url})  # type: ignore[arg-type]
-    service = ticket_service(settings, make_engine(url))
+    service = wiring.build(settings).tickets
     draft = service.create(
         {
             "category": "VSMT",

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from tests.scheduler_world import VN, World, world
 from ticketing.calls import CallRecord, Outcome
 from ticketing.db.calls import SqlCallRepository
+from ticketing.db.reports import Filters, compute
 from ticketing.reports import periods
 from ticketing.reports.arithmetic import late_flag, minutes_seconds, percent, rate
 from ticketing.reports.data import Report
-from ticketing.reports.queries import Filters, compute
 from ticketing.reports.render import csv_text, html, xlsx
 
 

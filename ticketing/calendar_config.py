@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
+import reference
 from config.settings import Settings, get_settings
 from ticketing.domain.calendar import WorkingCalendar, parse_sessions
 from ticketing.domain.model import Priority
@@ -27,7 +28,7 @@ from ticketing.domain.sla import ExtensionRule, LadderStep, Role, SlaPreset, par
 
 DAY_OFF_KINDS = frozenset({"statutory", "official_tet", "nghi_bu", "swap_off", "policy"})
 MAKEUP_KIND = "makeup_workday"
-CITIES = ("hanoi", "haiphong", "cantho")
+CITIES = reference.CITIES
 
 
 class CalendarConfigError(ValueError):

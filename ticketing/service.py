@@ -23,6 +23,7 @@ from ticketing.domain import duplicates, routing, sla, tracking, workflow
 from ticketing.domain.calendar import WorkingCalendar
 from ticketing.domain.errors import ValidationError
 from ticketing.domain.model import Attachment, AttachmentKind, Caller, Place, Status, Ticket
+from ticketing.intake import NewReport, parse_changes, parse_report
 from ticketing.ports import (
     AGENCY_KINDS,
     AgencyRecord,
@@ -179,14 +180,11 @@ class TicketService:
     # --- creation -----------------------------------------------------------------------------------
 
     def create(
-        self, data: Mapping[str, Any], actor: str, attachments: Sequence[NewAttachment] = ()
+        self, data: NewReport | Mapping[str, Any], actor: str, attachments: Sequence[NewAttachment] = ()
     ) -> Created:
         """Create a ticket from a JSON-like dict (see ``hotline tickets create --help`` for the shape),
         with its files (recording, transcript, photos) stored and attached in the same transaction."""
-        if not isinstance(data, Mapping):
-            raise ValidationError(
-                "Dữ liệu phiếu phải là một đối tượng JSON / ticket data must be a JSON object"
-            )
+        data = parse_report(data).as_data()  # the intake contract: types, limits, clean text
         unknown = sorted(set(data) - _TICKET_KEYS)
         if unknown:
             raise ValidationError(
@@ -255,6 +253,7 @@ class TicketService:
     def complete_draft(self, code: str, data: Mapping[str, Any], actor: str) -> Ticket:
         """Fill in a draft (an incomplete call report) after the call-back; it becomes "Mới tạo" with
         its dispatch deadline counted from now. ``data`` has the shape of :meth:`create`'s fields."""
+        data = parse_changes(data).as_data()
         unknown = sorted(set(data) - (_TICKET_KEYS - {"city", "complete", "lead_agency"}))
         if unknown:
             raise ValidationError(

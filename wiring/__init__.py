@@ -8,8 +8,9 @@ database. :meth:`Services.close` disposes of what was opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from config.settings import Settings
 from ticketing import calendar_config
@@ -17,6 +18,24 @@ from ticketing.attachments import FileAttachmentStore
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.service import AdminService, TicketService
+
+if TYPE_CHECKING:
+    from nlu.dialogue.ports import Interpreter
+    from pbx.ai_operator.handler import PromptSource, RecognizerFactory
+    from pbx.ami import AmiMonitor
+    from pbx.ari.client import AriClient
+    from ticketing.calls import CallLog, CallRepository
+    from ticketing.dossiers import DossierSource
+    from ticketing.filing import ReportFiler
+    from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
+    from ticketing.notifications.adapters import Sender
+    from ticketing.notifications.outbox import Dispatcher, OutboxRepository
+    from ticketing.scheduler import Scheduler
+    from wiring.calls import CallWiring
+
+
+class WiringError(ValueError):
+    """The settings ask for a service that cannot be built (one line, for the user)."""
 
 
 class Services:
@@ -87,12 +106,175 @@ class Services:
     def admin(self) -> AdminService:
         return AdminService(self.unit_of_work, self.clock, city=self.settings.city)
 
+    @cached_property
+    def journal(self) -> TicketJournal:
+        """Where a report waits when the database is down (replayed into a ticket later)."""
+        from ticketing.journal import TicketJournal, journal_path
+
+        return TicketJournal(journal_path(self.settings.data_dir))
+
+    @cached_property
+    def messages(self) -> MessageJournal:
+        """Where a message waits when the database is down (replayed into the outbox later)."""
+        from ticketing.journal import MessageJournal, messages_path
+
+        return MessageJournal(messages_path(self.settings.data_dir))
+
+    @cached_property
+    def filer(self) -> ReportFiler:
+        """The one resilient filing path of new reports: calls, console, replay, web channels."""
+        from ticketing.filing import ReportFiler
+
+        return ReportFiler(self.tickets, self.journal)
+
+    def replay_journals(self, actor: str = "ai-operator") -> ReplayReport:
+        """File the journaled reports and queue the journaled messages, if the database is back."""
+        from ticketing.filing import message_enqueuer
+
+        report = self.filer.replay(actor)
+        queued = self.messages.replay(message_enqueuer(self.outbox, self.clock))
+        report.filed.extend(queued.filed)
+        report.failed.extend(queued.failed)
+        return report
+
+    # -- notifications ------------------------------------------------------------------------------
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        from ticketing.db.outbox import SqlOutboxRepository
+
+        return SqlOutboxRepository(self.session_factory)
+
+    @cached_property
+    def senders(self) -> dict[str, Sender]:
+        """The delivery adapters the settings ask for; raises :class:`WiringError` when incomplete."""
+        from wiring.notifications import senders
+
+        return senders(self.settings)
+
+    def dispatcher(self, worker: str) -> Dispatcher:
+        from ticketing.notifications.outbox import Dispatcher
+        from ticketing.notifications.policy import RetryPolicy
+
+        return Dispatcher(
+            self.outbox,
+            self.senders,
+            self.clock.now,
+            worker=worker,
+            policy=RetryPolicy(max_attempts=self.settings.notify.max_attempts),
+        )
+
+    # -- calls and the scheduler --------------------------------------------------------------------
+
+    @cached_property
+    def call_records(self) -> CallRepository:
+        from ticketing.db.calls import SqlCallRepository
+
+        return SqlCallRepository(self.session_factory)
+
+    @cached_property
+    def call_log(self) -> CallLog:
+        from ticketing.calls import CallLog
+
+        return CallLog(self.call_records)
+
+    def import_fallback_calls(self) -> int:
+        """Fold the PBX's journal of calls the app never saw into the call log."""
+        from wiring.calls import import_fallback_calls
+
+        return import_fallback_calls(self.settings, self.call_records)
+
+    @cached_property
+    def leases(self) -> Any:
+        from ticketing.db.leases import SqlLeases
+
+        return SqlLeases(self.session_factory)
+
+    def scheduler(self, cities: Sequence[str], holder: str) -> Scheduler:
+        """The job runner: deadline sweep (under the lease), outbox delivery, fallback-call import."""
+        from ticketing.scheduler import Scheduler
+
+        return Scheduler(
+            self.tickets,
+            self.leases,
+            self.clock,
+            cities=cities,
+            holder=holder,
+            dispatcher=self.dispatcher(holder),
+            call_import=self.import_fallback_calls,
+        )
+
+    # -- understanding and lookups ------------------------------------------------------------------
+
+    @cached_property
+    def rasa_token(self) -> str:
+        """The token the Rasa server is started with (`hotline up`, `hotline nlu serve`): the setting,
+        else the one generated once into the data directory. Clients use the same."""
+        from nlu.rasa_server import ensure_token
+
+        return ensure_token(self.settings.nlu.rasa_token, self.settings.data_dir)
+
+    def interpreter_for(
+        self, kind: str = "auto", city: str | None = None, timeout_s: float | None = None
+    ) -> Interpreter:
+        """Rasa, the rule-based fallback, or Rasa with the fallback behind it (``auto``)."""
+        from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
+
+        nlu = self.settings.nlu
+        city = city or self.settings.city
+        fallback = FallbackInterpreter(city)
+        if kind == "fallback":
+            return fallback
+        rasa = RasaInterpreter(nlu.rasa_url, self.rasa_token, timeout_s or nlu.rasa_timeout_s, city)
+        if kind == "rasa":
+            return rasa
+        return ResilientInterpreter(rasa, fallback)
+
+    @cached_property
+    def interpreter(self) -> Interpreter:
+        """The live interpreter: Rasa (with the server's token), the rule-based fallback behind it."""
+        return self.interpreter_for()
+
+    def nlu_status(self, interpreter: Interpreter | None = None) -> str:
+        """``NLU: rasa at URL`` or ``NLU: fallback — reason``, asked of the server now."""
+        from nlu.interpreter import describe
+
+        return describe(interpreter if interpreter is not None else self.interpreter)
+
+    @cached_property
+    def dossiers(self) -> DossierSource:
+        """The dossier source: the city's system over HTTP when ``call.dossier_url`` is set, else the
+        local table ``<data_dir>/dossiers.csv``."""
+        from ticketing.dossiers import DossierTable, HttpDossierSource
+
+        call = self.settings.call
+        if call.dossier_url:
+            return HttpDossierSource(call.dossier_url, call.dossier_token, call.dossier_timeout_s)
+        return DossierTable(self.settings.data_dir / "dossiers.csv")
+
+    def call_wiring(
+        self,
+        prompts: PromptSource,
+        ari: AriClient,
+        ami: Callable[[], AmiMonitor | None],
+        recognizers: RecognizerFactory | None = None,
+    ) -> CallWiring:
+        """The live call's services (see :mod:`wiring.calls`)."""
+        from wiring.calls import build_call_wiring
+
+        return build_call_wiring(self, prompts, ari, ami, recognizers)
+
     def close(self) -> None:
-        """Dispose of the database engine if one was opened."""
+        """Dispose of the database engine (and the NLU client) if they were opened."""
+        interpreter = self.__dict__.pop("interpreter", None)
+        close = getattr(interpreter, "close", None)
+        if callable(close):
+            close()
+        for name in ("session_factory", "outbox", "call_records", "call_log", "leases"):
+            self.__dict__.pop(name, None)
         engine = self.__dict__.pop("engine", None)
         if engine is not None:
             engine.dispose()
-        self.__dict__.pop("session_factory", None)
 
 
 def build(settings: Settings) -> Services:

@@ -216,12 +216,3 @@ def find_ward_in_tokens(
             if m is not None and (m.end - m.start >= 2 or (m.score == 100 and m.end == len(folded))):
                 better(m)  # one-syllable names ("Láng") only exactly and closing the utterance
     return best
-
-
-def ward_by_code(code: str) -> Unit | None:
-    """The unit with this NSO code in any supported city."""
-    for city in CITIES:
-        for unit in units(city):
-            if unit.code == code:
-                return unit
-    return None

@@ -49,10 +49,6 @@ def fold(token: str) -> str:
     return unicodedata.normalize("NFC", "".join(base)) + tone
 
 
-def fold_all(words: Iterable[str]) -> list[str]:
-    return [fold(w) for w in words]
-
-
 def folded_tokens(text: str) -> list[str]:
     return [fold(t) for t in tokens(text)]
 
@@ -66,18 +62,6 @@ def strip_diacritics(text: str) -> str:
 def ascii_key(text: str) -> str:
     """Lowercase, diacritic-free, punctuation-free key: "Phường Văn Miếu" -> "phuong van mieu"."""
     return " ".join(tokens(strip_diacritics(text)))
-
-
-def find_phrase(haystack: Sequence[str], phrase: Sequence[str], start: int = 0) -> int:
-    """Index of the first occurrence of ``phrase`` (a token list) in ``haystack`` at or after start, or -1."""
-    n = len(phrase)
-    if n == 0:
-        return -1
-    first = phrase[0]
-    for i in range(start, len(haystack) - n + 1):
-        if haystack[i] == first and list(haystack[i : i + n]) == list(phrase):
-            return i
-    return -1
 
 
 class PhraseIndex(Generic[T]):

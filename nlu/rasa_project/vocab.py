@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+import reference
 from reference import units
 
 DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
@@ -91,7 +92,7 @@ MOBILE_PREFIXES: tuple[str, ...] = (
     "077",
 )
 MOBILE_PREFIXES += ("079", "081", "083", "084", "085", "039", "089")
-CITIES = ("hanoi", "haiphong", "cantho")
+CITIES = reference.CITIES
 
 
 def spoken_digits(digits: str, rng: random.Random) -> str:

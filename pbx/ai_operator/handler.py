@@ -23,6 +23,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -32,7 +33,7 @@ from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
-from nlu.dialogue.ports import Interpreter, ProcedureFinder
+from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
 from ops import instruments, logs
 from pbx.ai_operator.ports import LivePorts, is_journal_id
 from pbx.controller import CallSession
@@ -40,6 +41,7 @@ from pbx.media import Playback, frames_of
 from pbx.prompts import spoken_digits
 
 log = logging.getLogger(__name__)
+turn_log = logging.getLogger("pbx.ai_operator.turns")  # one line per understood turn (`hotline app run`)
 
 SPEECH_DBFS = -40.0  # the endpointer's speech threshold
 ONSET_FRAMES = 3  # 60 ms of speech: barge-in, and the recogniser starts
@@ -129,6 +131,27 @@ class TtsFailed(RuntimeError):
     pass
 
 
+class LoggedInterpreter:
+    """The call's interpreter, noting which backend understood each turn (Rasa or the fallback) in
+    the call's stats and in the log (intent and backend only: no caller words)."""
+
+    def __init__(self, inner: Interpreter, channel_id: str, backends: list[str]) -> None:
+        self.inner, self.channel_id, self.backends = inner, channel_id, backends
+
+    def interpret(self, text: str, now: datetime) -> Interpretation:
+        result = self.inner.interpret(text, now)
+        self.backends.append(result.backend)
+        turn_log.info(
+            "call %s turn %d: %s (%.2f) by %s",
+            self.channel_id,
+            len(self.backends),
+            result.intent,
+            result.confidence,
+            result.backend,
+        )
+        return result
+
+
 @dataclass
 class CallStats:
     barge_ins: int = 0
@@ -139,6 +162,7 @@ class CallStats:
     frames_in: int = 0
     heard: list[str] = field(default_factory=list)
     keyed: list[str] = field(default_factory=list)
+    interpreted_by: list[str] = field(default_factory=list)  # backend of each understood turn
 
 
 class DialogueCallHandler:
@@ -193,7 +217,7 @@ class DialogueCallHandler:
 
         self.ports.on_filed = filed
         self.engine = DialogueEngine(
-            self.s.interpreter,
+            LoggedInterpreter(self.s.interpreter, call.channel_id, self.stats.interpreted_by),
             self.s.procedures,
             caller_id=call.caller,
             city=self.s.city,

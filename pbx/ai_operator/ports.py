@@ -1,8 +1,8 @@
 """The live call's ports to the ticketing side: dossier and report lookups, filing, recordings.
 
-All methods are blocking (database, HTTP); the call handler runs them in worker threads. When the
-database is down, filing does not fail the report: the ticket goes to the local journal
-(:mod:`ticketing.journal`) and is replayed later, and the caller reaches an operator.
+All methods are blocking (database, HTTP); the call handler runs them in worker threads. Filing goes
+through the one resilient filing path (:class:`ticketing.filing.ReportFiler`): when the database is
+down the report goes to the local journal and is replayed later, and the caller reaches an operator.
 """
 
 from __future__ import annotations
@@ -12,54 +12,45 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
-from ticketing.domain.errors import ValidationError
-from ticketing.domain.model import AttachmentKind
 from ticketing.dossiers import DossierLookupError, DossierSource
-from ticketing.journal import JournalEntry, MessageJournal, TicketJournal
-from ticketing.notifications.outbox import NewMessage, OutboxRepository
+from ticketing.filing import STORAGE_ERRORS, ReportFiler, TicketServicePort, is_journal_id
+from ticketing.intake import bounded
+from ticketing.journal import MessageJournal, TicketJournal
+from ticketing.notifications.outbox import OutboxRepository
 from ticketing.notify import procedure_answer_sms
 from ticketing.ports import Clock, SystemClock
-from ticketing.service import NewAttachment, TicketNotFound
+from ticketing.service import TicketNotFound
 
 log = logging.getLogger(__name__)
 
 ACTOR = "ai-operator"
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, DBAPIError, OSError)
-
-
-class TicketServicePort(Protocol):
-    """What the call needs of :class:`ticketing.service.TicketService`."""
-
-    def create(self, data: Any, actor: str, attachments: Any = ()) -> Any: ...
-    def get(self, code: str) -> Any: ...
-    def attach_bytes(
-        self, code: str, data: bytes, filename: str, kind: Any, actor: str, media_type: str = ""
-    ) -> Any: ...
-
-
-def is_journal_id(code: str) -> bool:
-    return code.startswith("J-")
+DATABASE_ERRORS = STORAGE_ERRORS
+__all__ = ["ACTOR", "LivePorts", "TicketServicePort", "is_journal_id"]
 
 
 @dataclass
 class LivePorts:
     """Implements :class:`nlu.dialogue.runner.CallPorts` for live calls, plus recording attachment."""
 
-    service: TicketServicePort
+    filer: ReportFiler
     dossiers: DossierSource
-    journal: TicketJournal
     filed: list[tuple[str, bool]] = field(default_factory=list)  # (code or journal id, complete)
     on_filed: Callable[[str], None] | None = None  # told of every code or journal id filed
     outbox: OutboxRepository | None = None  # where a procedure SMS the caller asked for is queued
     messages: MessageJournal | None = None  # where it waits when the database is down
     clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def service(self) -> TicketServicePort:
+        return self.filer.tickets
+
+    @property
+    def journal(self) -> TicketJournal:
+        return self.filer.journal
 
     # ---- notifications -------------------------------------------------------------------------
     def send_procedure_sms(self, sms: act.SendProcedureSms) -> bool:
@@ -102,30 +93,9 @@ class LivePorts:
     # ---- filing --------------------------------------------------------------------------------
     def create_ticket(self, draft: Draft, complete: bool) -> str:
         """File the draft: its tracking code; a journal id (``J-...``) when the database is down."""
-        data = draft.ticket_data(complete=complete)
-        try:
-            created = self.service.create(data, ACTOR)
-        except ValidationError:
-            log.exception("the ticket service refused the call's report")
-            data = draft.ticket_data(complete=False)  # keep it for a call-back rather than lose it
-            try:
-                created = self.service.create(data, ACTOR)
-            except ValidationError:
-                log.exception("the call's report was refused even as a draft; journaled")
-                return self._journal(data, complete)
-            except DATABASE_ERRORS:
-                return self._journal(data, complete)
-        except DATABASE_ERRORS:
-            log.exception("database unavailable while filing the call's report")
-            return self._journal(data, complete)
-        code = str(created.ticket.code)
-        self._filed(code, complete)
-        return code
-
-    def _journal(self, data: dict[str, Any], complete: bool) -> str:
-        entry_id = self.journal.append(data)
-        self._filed(entry_id, complete)
-        return entry_id
+        filed = self.filer.file(bounded(draft.ticket_data(complete=complete)), ACTOR)
+        self._filed(filed.code, complete)
+        return filed.code
 
     def _filed(self, code: str, complete: bool) -> None:
         self.filed.append((code, complete))
@@ -137,39 +107,4 @@ class LivePorts:
 
     def attach_recording(self, code: str, path: Path) -> None:
         """Attach the call recording (a host path) to a ticket, or to its journal entry."""
-        if is_journal_id(code):
-            self.journal.add_recording(code, str(path))
-            return
-        self.service.attach_bytes(
-            code, path.read_bytes(), path.name, "recording", ACTOR, media_type="audio/wav"
-        )
-
-
-def journal_writer(service: TicketServicePort) -> Callable[[JournalEntry], str]:
-    """Files a journal entry through the ticket service, recordings included (for replay)."""
-
-    def write(entry: JournalEntry) -> str:
-        files = []
-        for recording in entry.recordings:
-            path = Path(recording)
-            if path.is_file():
-                files.append(
-                    NewAttachment(
-                        path.name, AttachmentKind.RECORDING, data=path.read_bytes(), media_type="audio/wav"
-                    )
-                )
-            else:
-                log.error("recording %s of journal entry %s is gone", recording, entry.id)
-        # one transaction: the ticket and its recordings are filed together or not at all
-        return str(service.create(entry.data, ACTOR, files).ticket.code)
-
-    return write
-
-
-def message_enqueuer(outbox: OutboxRepository, clock: Clock) -> Callable[[dict[str, Any]], object]:
-    """Queues a journaled message (its dedupe key makes a second replay of it a no-op)."""
-
-    def enqueue(message: dict[str, Any]) -> object:
-        return outbox.enqueue(NewMessage(**message), clock.now())
-
-    return enqueue
+        self.filer.attach_recording(code, path, ACTOR)

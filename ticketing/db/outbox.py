@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from ticketing.db.base import Base
+from ticketing.db.errors import storage_errors
 from ticketing.db.types import AwareDateTime
 from ticketing.notifications.outbox import NewMessage, OutboxEntry
 from ticketing.notifications.policy import OutboxStatus
@@ -91,11 +92,12 @@ class SqlOutboxRepository:
         self.sessions = sessions
 
     def enqueue(self, message: NewMessage, now: datetime) -> int | None:
-        try:
-            with self.sessions.begin() as session:
-                return enqueue_in(session, message, now)
-        except IntegrityError:  # a concurrent enqueue of the same key won
-            return None
+        with storage_errors():  # the database down: ticketing's StorageUnavailable, for the callers
+            try:
+                with self.sessions.begin() as session:
+                    return enqueue_in(session, message, now)
+            except IntegrityError:  # a concurrent enqueue of the same key won
+                return None
 
     def claim_due(self, now: datetime, worker: str, lease: timedelta, limit: int) -> list[OutboxEntry]:
         free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)

@@ -11,8 +11,10 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, lazyload, selectinload
 
+from ticketing.db.errors import storage_errors, translate
 from ticketing.db.models import (
     AgencyRow,
     AttachmentRow,
@@ -466,11 +468,14 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
-        try:
-            self._session.rollback()
-        finally:
-            self._session.close()
-            self._session = None
+        with storage_errors():
+            try:
+                self._session.rollback()
+            finally:
+                self._session.close()
+                self._session = None
+        if isinstance(exc, SQLAlchemyError):  # what the block raised, in ticketing's terms
+            raise translate(exc) from exc
 
     @property
     def session(self) -> Session:

@@ -13,11 +13,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+import reference
 from ticketing.reports.charts import all_charts
 from ticketing.reports.data import Report, Table
 
 FORMATS = ("html", "xlsx", "csv")
-CITY_NAMES = {"hanoi": "Thành phố Hà Nội", "haiphong": "Thành phố Hải Phòng", "cantho": "Thành phố Cần Thơ"}
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +45,7 @@ def html(report: Report) -> str:
         .get_template("report.html.j2")
         .render(
             title=_title(report),
-            city=CITY_NAMES.get(report.city, report.city),
+            city=reference.CITY_NAMES.get(report.city, report.city),
             report=report,
             tables={t.key: t for t in report.tables()},
             charts=charts,
@@ -69,7 +69,7 @@ def xlsx(report: Report) -> bytes:
     info.append([_title(report)])
     info["A1"].font = Font(bold=True, size=13)
     info.append(["Kỳ báo cáo", report.period.label])
-    info.append(["Địa bàn", CITY_NAMES.get(report.city, report.city) or "Tất cả"])
+    info.append(["Địa bàn", reference.CITY_NAMES.get(report.city, report.city) or "Tất cả"])
     info.append(["Đơn vị", report.agency or "Tất cả"])
     info.append(["Lĩnh vực", report.category or "Tất cả"])
     info.append(["Lập lúc", report.generated_at.strftime("%H:%M %d/%m/%Y")])
