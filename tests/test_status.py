@@ -34,6 +34,7 @@ def test_status_of_a_detached_hotline(fresh: dict[str, str]) -> None:  # noqa: F
     env["HOTLINE_OPS__APP_METRICS_PORT"] = str(app_port)
     env["HOTLINE_OPS__SCHEDULER_METRICS_PORT"] = str(scheduler_port)
     env["HOTLINE_OPS__WEB_URL"] = f"http://127.0.0.1:{free_port()}"  # no web app here
+    env["HOTLINE_OPS__LOG_FORMAT"] = "json"
     data_dir = Path(env["HOTLINE_DATA_DIR"])
 
     code, down = status(env)
@@ -84,6 +85,16 @@ def test_status_of_a_detached_hotline(fresh: dict[str, str]) -> None:  # noqa: F
         time.sleep(0.5)
     assert ended == 1, got
     assert got[("hotline_calls_in_progress", ())] == 0
+    # the app logs JSON lines; what it logged about the call carries the call id
+    records = [
+        json.loads(line)
+        for line in (data_dir / "log" / "app.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    about_call = [r for r in records if "gets the keypad menu" in r["msg"]]
+    assert about_call and about_call[0]["call_id"] and about_call[0]["call_id"] in about_call[0]["msg"], (
+        records
+    )
 
     # the call app dies: callers are not served as they should be
     app_pid = int((data_dir / "run" / "app.pid").read_text())

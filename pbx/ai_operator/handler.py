@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -208,8 +209,13 @@ class DialogueCallHandler:
     async def on_start(self, call: CallSession) -> None:
         self.call = call
         channel_id, recording, sink = call.channel_id, call.recording, self.s.recordings
-        # every record logged by this call's tasks carries its id, and its ticket code once filed
-        log_ctx, self.log_context = logs.call_context(channel_id)
+        # every record logged by this call's tasks carries its id (bound by the controller, which
+        # runs on_start in the call's context), and its ticket code once filed
+        bound = logs.current()
+        if bound is not None and bound.call_id == channel_id:
+            log_ctx, self.log_context = contextvars.copy_context(), bound
+        else:
+            log_ctx, self.log_context = logs.call_context(channel_id)
 
         def filed(code: str) -> None:
             self.log_context.ticket_code = code
