@@ -14,6 +14,7 @@ import click
 
 from commands import COMMAND_GROUPS
 from commands.errors import UserError
+from config import log_redaction
 from config.private_files import set_private_umask
 from config.settings import SettingsError, get_settings
 from ops.logs import configure as configure_logging
@@ -54,6 +55,7 @@ def main(verbose: bool) -> None:
     except SettingsError:
         pass
     configure_logging(logging.DEBUG if verbose else logging.WARNING, fmt, secrets, sys.stderr)
+    log_redaction.install()  # credentials never reach a log line, whichever library writes it
 
 
 for _group in COMMAND_GROUPS:

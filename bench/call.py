@@ -23,7 +23,7 @@ caller's speech cuts a playing prompt (barge-in). The dialogue engine and NLU ar
   the most concurrent calls whose worst inbound backlog stays <= 200 ms.
 - CPU per call: CPU seconds of this process (app + ASR) and of Asterisk per second of call.
 
-    .venv/bin/python bench/call.py [--turns 3] [--max-calls 20] [--quick]
+    .venv/bin/python bench/call.py [--turns 3] [--max-calls 20] [--dialogue-only] [--levels 1,2,4]
 
 Prints numbers and writes bench/results/call.json.
 """
@@ -533,12 +533,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--turns", type=int, default=3)
-    parser.add_argument("--max-calls", type=int, default=20)
-    parser.add_argument("--talk-seconds", type=float, default=12.0)
+    parser.add_argument("--turns", type=int, default=3, help="caller turns per dialogue call")
+    parser.add_argument(
+        "--max-calls", type=int, default=20, help="most concurrent calls in the capacity steps"
+    )
+    parser.add_argument(
+        "--talk-seconds", type=float, default=12.0, help="how long each capacity caller talks"
+    )
     parser.add_argument("--dialogue-only", action="store_true", help="skip the media-path bench handler")
     parser.add_argument(
-        "--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4, 6, 8, 12, 16, 20]
+        "--levels",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1, 2, 4, 6, 8, 12, 16, 20],
+        help="concurrency steps of the capacity part, comma-separated",
     )
     args = parser.parse_args()
     out = asyncio.run(main_async(args))

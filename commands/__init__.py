@@ -12,6 +12,7 @@ from commands.calendar import calendar_group
 from commands.call import call_group
 from commands.calls import calls_group
 from commands.chat import chat_command
+from commands.cluster import cluster_group
 from commands.db import db_group
 from commands.dossiers import dossiers_group
 from commands.journal import journal_group
@@ -22,6 +23,7 @@ from commands.operators import operators_group
 from commands.outbox import outbox_group
 from commands.pbx import pbx_group
 from commands.reports import reports_group
+from commands.retention import retention_cmd
 from commands.routing import routing_group
 from commands.scheduler import scheduler_group
 from commands.service import service_group
@@ -38,6 +40,7 @@ COMMAND_GROUPS: list[click.Command] = [
     outbox_group,
     scheduler_group,
     reports_group,
+    retention_cmd,
     models_group,
     nlu_group,
     calendar_group,
@@ -55,4 +58,5 @@ COMMAND_GROUPS: list[click.Command] = [
     down_cmd,
     status_cmd,
     service_group,
+    cluster_group,
 ]

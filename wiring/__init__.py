@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from config.settings import Settings
@@ -17,6 +18,7 @@ from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
+from ticketing.retention import RetentionService
 from ticketing.service import AdminService, TicketService
 
 if TYPE_CHECKING:
@@ -36,6 +38,16 @@ if TYPE_CHECKING:
 
 class WiringError(ValueError):
     """The settings ask for a service that cannot be built (one line, for the user)."""
+
+
+def _recording_to_host(settings: Settings) -> Callable[[str], Path]:
+    """How a path Asterisk wrote maps to the host (inside its chroot root, or as it is)."""
+    from pbx.install import InstallError, layout
+
+    try:
+        return layout(settings).to_host
+    except InstallError:
+        return Path
 
 
 class Services:
@@ -100,6 +112,20 @@ class Services:
             lambda city: calendar_config.preset_for(city, s),
             city=s.city,
             on_change=[self.notifier],
+        )
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        from ticketing.db.retention import SqlRetentionRepository
+
+        s = self.settings
+        return RetentionService(
+            SqlRetentionRepository(self.session_factory),
+            s.attachments_dir,
+            _recording_to_host(s),
+            self.clock.now,
+            s.retention.days,
+            s.retention.blob_grace_hours,
         )
 
     @cached_property
@@ -176,7 +202,7 @@ class Services:
     def call_log(self) -> CallLog:
         from ticketing.calls import CallLog
 
-        return CallLog(self.call_records)
+        return CallLog(self.call_records, node=self.settings.pbx.instance)
 
     def import_fallback_calls(self) -> int:
         """Fold the PBX's journal of calls the app never saw into the call log."""
@@ -202,6 +228,7 @@ class Services:
             holder=holder,
             dispatcher=self.dispatcher(holder),
             call_import=self.import_fallback_calls,
+            node=self.settings.pbx.instance,
         )
 
     # -- understanding and lookups ------------------------------------------------------------------

@@ -58,9 +58,11 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    changed = import_journal(journal, offset, repo)
+    changed = import_journal(journal, offset, repo, node=lay.instance)
     # rotated once every line is imported (ops.log_max_bytes; a line landing meanwhile is kept)
-    rotate_journal(journal, offset, repo, settings.ops.log_max_bytes, settings.ops.log_backups)
+    rotate_journal(
+        journal, offset, repo, settings.ops.log_max_bytes, settings.ops.log_backups, node=lay.instance
+    )
     return changed
 
 

@@ -306,9 +306,15 @@ class DialogueEngine:
             return
         try:
             nlu = self.interpreter.interpret(text, self.clock())
-        except Exception:  # a broken interpreter must not drop the call
-            # The turn itself may hold a phone number, a citizen ID or a name: never log it.
-            log.exception("interpreter failed on a %d-character turn", len(text))
+        except Exception as exc:  # a broken interpreter must not drop the call
+            # The turn itself may hold a phone number, a citizen ID or a name: never log it, nor the
+            # exception's message or traceback (they quote values taken from it, e.g. "days=2000000000").
+            log.error(
+                "interpreter failed on a %d-character turn: %s at %s",
+                len(text),
+                type(exc).__name__,
+                _where(exc),
+            )
             self._failed()
             return
         self.last_interpretation = nlu
@@ -694,3 +700,13 @@ class DialogueEngine:
             self._anything_else()
         else:
             self._failed()
+
+
+def _where(exc: BaseException) -> str:
+    """``module:line`` where ``exc`` was raised: enough to find the bug, nothing of the caller's words."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_globals.get('__name__', '?')}:{tb.tb_lineno}"

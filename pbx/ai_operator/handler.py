@@ -64,6 +64,7 @@ KEY_REQUESTS = {
     "0": "tôi muốn gặp tổng đài viên",
     "9": "tôi muốn gặp tổng đài viên",
 }
+LOST_CALL_CONTENT = "Cuộc gọi bị gián đoạn do sự cố tổng đài; cần gọi lại cho người gọi."
 CALLBACK_REASONS = {
     "after_hours": "Hiện đã ngoài giờ làm việc của tổng đài viên.",
     "no_operator": "Hiện chưa có tổng đài viên nào trực máy.",
@@ -202,6 +203,7 @@ class DialogueCallHandler:
         self._wait_timer: asyncio.TimerHandle | None = None  # keypad-only: no input
         self._eou_at: float | None = None
         self._hung_up = False
+        self._pbx_lost = False  # Asterisk died under the call (see on_pbx_lost)
         self.said: list[tuple[str, Playback]] = []  # every prompt queued, with its playback
         self.fallback_playback: Playback | None = None  # the pre-rendered transfer prompt, if used
 
@@ -277,6 +279,11 @@ class DialogueCallHandler:
         wait = DIGIT_TIMEOUT_S if self._grammar == "digits" else KEY_TIMEOUT_S
         self._timer = asyncio.get_running_loop().call_later(wait, self._flush_digits)
 
+    def on_pbx_lost(self) -> None:
+        """The call ended because its Asterisk died: the caller gets a call-back ticket (see
+        :meth:`on_hangup`) unless something was filed already."""
+        self._pbx_lost = True
+
     async def on_hangup(self) -> None:
         self._hung_up = True
         self._listening = False
@@ -299,9 +306,29 @@ class DialogueCallHandler:
             self._asr_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._asr_task
+        if self._pbx_lost:
+            await self._lost_call_back()
         if self.call is not None:
             codes = [code for code, _ in self.ports.filed]
             self.s.recordings.call_ended(self.call.channel_id, self.call.recording, codes)
+
+    async def _lost_call_back(self) -> None:
+        """A call the PBX dropped under us: keep what the caller said as a call-back draft."""
+        if self.call is None or self.engine is None or self.ports.filed or self.draft_id:
+            return
+        draft = replace(self.engine.draft, note="call-back: pbx_lost")
+        if not draft.content:
+            draft = replace(draft, content=LOST_CALL_CONTENT)
+        try:
+            code = await asyncio.to_thread(self.ports.create_ticket, draft, False)
+        except Exception:
+            log.exception("could not file the call-back draft of the lost call %s", self.call.channel_id)
+            return
+        self.draft_id = code
+        self.outcome = "callback"
+        log.warning("call %s lost with its PBX: call-back draft %s", self.call.channel_id, code)
+        with contextlib.suppress(Exception):
+            await self.call.set_draft(code)
 
     # ---- the engine loop -------------------------------------------------------------------------
     async def _drive(self) -> None:
