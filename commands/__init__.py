@@ -7,6 +7,7 @@ import click
 from commands.agencies import agencies_group
 from commands.agi import agi_group
 from commands.app import app_group
+from commands.asr import asr_group
 from commands.backup import backup_group
 from commands.calendar import calendar_group
 from commands.call import call_group
@@ -22,6 +23,7 @@ from commands.operator_screen import operator_screen_group
 from commands.operators import operators_group
 from commands.outbox import outbox_group
 from commands.pbx import pbx_group
+from commands.prompts import prompts_group
 from commands.reports import reports_group
 from commands.retention import retention_cmd
 from commands.routing import routing_group
@@ -42,6 +44,7 @@ COMMAND_GROUPS: list[click.Command] = [
     reports_group,
     retention_cmd,
     models_group,
+    asr_group,
     nlu_group,
     calendar_group,
     calls_group,
@@ -50,6 +53,7 @@ COMMAND_GROUPS: list[click.Command] = [
     app_group,
     agi_group,
     pbx_group,
+    prompts_group,
     operators_group,
     operator_screen_group,
     dossiers_group,

@@ -103,6 +103,18 @@ class NluSettings(BaseModel):
     vosk_model_site: str = ""  # mirror of the Vosk model site (empty: the official one)
 
 
+class AsrSettings(BaseModel):
+    """Speech recognition on calls (nlu/asr). ``auto``: Vosk where a Vietnamese Vosk model is installed
+    or configured, else Whisper where its model is assembled, else none (keypad menu)."""
+
+    engine: Literal["auto", "vosk", "whisper"] = "auto"
+    whisper_model_path: str = ""  # empty: <data_dir>/models/whisper-base-ct2 (models fetch whisper-base)
+    whisper_threads: int = 1  # CPU threads per decode (1 leaves a core to the media path on 2 cores)
+    whisper_workers: int = 1  # decodes that may run at once (each uses whisper_threads)
+    whisper_beam_size: int = 1  # 1 = greedy
+    vad: Literal["silero", "energy"] = "silero"  # Whisper's endpointer; energy is also the fallback
+
+
 class NotifySettings(BaseModel):
     """Where notifications go. "file" writes JSON lines under <data_dir>/outbox (development)."""
 
@@ -178,6 +190,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
+    asr: AsrSettings = Field(default_factory=AsrSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)

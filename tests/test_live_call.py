@@ -41,10 +41,13 @@ CALLER = "0912345678"
 class AiApp:
     """The real app with the AI operator; handlers kept for inspection."""
 
-    def __init__(self, settings: Settings, transcripts: list[str], asr: str = "seam") -> None:
+    def __init__(
+        self, settings: Settings, transcripts: list[str], asr: str = "seam", recognizers: Any = None
+    ) -> None:
         self.settings = settings
         factory, self.recognizers = recognizer_factory(transcripts)
-        recognizers: Any = factory
+        if recognizers is None:
+            recognizers = factory
         if asr == "none":  # no model configured or installed: the wiring finds none
             recognizers = None
         elif asr == "ko":  # the real streaming Vosk path with the Korean test model

@@ -279,6 +279,20 @@ class Services:
             return HttpDossierSource(call.dossier_url, call.dossier_token, call.dossier_timeout_s)
         return DossierTable(self.settings.data_dir / "dossiers.csv")
 
+    def speech(self, engine: str = "") -> tuple[Any, Any]:
+        """The speech recogniser's model (``asr.engine``, or ``engine``: vosk/whisper), loaded once
+        per process: ``(nlu.asr.engines.Choice, model)``; raises ``AsrUnavailable``."""
+        from nlu.asr import engines
+
+        return engines.load(self.settings, engine)
+
+    @cached_property
+    def prompts(self) -> Any:
+        """The prompt library (espeak-ng, with human recordings where imported)."""
+        from pbx.prompts import prompt_library
+
+        return prompt_library(self.settings)
+
     def call_wiring(
         self,
         prompts: PromptSource,
