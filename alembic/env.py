@@ -6,10 +6,12 @@ from __future__ import annotations
 
 # Every table module, so autogenerate sees the whole schema.
 import ticketing.db.calls
+import ticketing.db.credentials
 import ticketing.db.leases
 import ticketing.db.models
 import ticketing.db.operators
-import ticketing.db.outbox  # noqa: F401
+import ticketing.db.outbox
+import ticketing.db.users  # noqa: F401
 from alembic import context
 from config.settings import get_settings
 from ticketing.db.base import Base

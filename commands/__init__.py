@@ -6,6 +6,7 @@ import click
 
 from commands.agencies import agencies_group
 from commands.agi import agi_group
+from commands.api_keys import api_keys_group, tokens_group, webhooks_group
 from commands.app import app_group
 from commands.asr import asr_group
 from commands.backup import backup_group
@@ -32,6 +33,8 @@ from commands.service import service_group
 from commands.status import status_cmd
 from commands.tickets import tickets_group
 from commands.up import down_cmd, up_cmd
+from commands.users import users_group
+from commands.web import web_group
 
 COMMAND_GROUPS: list[click.Command] = [
     db_group,
@@ -40,6 +43,9 @@ COMMAND_GROUPS: list[click.Command] = [
     routing_group,
     tickets_group,
     outbox_group,
+    api_keys_group,
+    tokens_group,
+    webhooks_group,
     scheduler_group,
     reports_group,
     retention_cmd,
@@ -55,6 +61,8 @@ COMMAND_GROUPS: list[click.Command] = [
     pbx_group,
     prompts_group,
     operators_group,
+    users_group,
+    web_group,
     operator_screen_group,
     dossiers_group,
     journal_group,

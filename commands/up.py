@@ -46,6 +46,7 @@ class Service:
 SERVICES: list[Service] = [
     Service("app", ("app", "run")),
     Service("scheduler", ("scheduler", "run")),
+    Service("web", ("web", "run")),  # the portal on web.host:web.port (127.0.0.1:8080)
 ]
 AGI_SERVICE = Service("agi", ("agi", "run"))  # the DTMF-only fallback menu, when pbx.fastagi_url is set
 

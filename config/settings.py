@@ -173,6 +173,26 @@ class RetentionSettings(BaseModel):
     blob_grace_hours: float = Field(default=24.0, ge=0)  # an unreferenced blob younger than this stays
 
 
+class WebSettings(BaseModel):
+    """The staff portal (``hotline web run``, started by ``hotline up``)."""
+
+    host: str = "127.0.0.1"  # loopback unless configured; put a TLS reverse proxy in front (docs/)
+    port: int = 8080
+    workers: int = 1  # uvicorn worker processes (sessions and CSRF live in signed cookies)
+    # Empty: generated once into <data_dir>/secrets/web_session_key (mode 0600).
+    secret_key: str = ""
+    # Behind a TLS proxy: Secure cookies and HSTS. Leave off for plain-HTTP development on loopback.
+    https: bool = False
+    session_hours: float = 10.0  # a working day; the session ends after this long
+    idle_minutes: float = 60.0  # ... or after this long without a request
+    max_upload_mb: float = 10.0  # evidence photos and documents
+    login_attempts: int = 5  # failed logins per user name and per address ...
+    login_window_minutes: float = 15.0  # ... within this window before logins are refused
+    # Per-address limits of the public form, one-time codes, tracking, Open311 and the REST API, over
+    # the defaults of web.public.guard.DEFAULT_LIMITS, e.g. {form = "5/minute;30/hour"}.
+    public_limits: dict[str, str] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_",
@@ -196,6 +216,7 @@ class Settings(BaseSettings):
     ops: OpsSettings = Field(default_factory=OpsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

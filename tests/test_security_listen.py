@@ -106,7 +106,11 @@ def test_up_listens_on_loopback_only_and_authenticates(fresh: dict[str, str]) ->
     assert sip and {addr for _, addr, _ in sip} == {"127.0.0.1"}, sockets
     assert not [s for s in sockets if s[1] != "127.0.0.1" and s[2] < 32768], sockets
 
-    services = {"app": int(env["HOTLINE_PBX__AUDIOSOCKET_PORT"]), "agi": agi_port}
+    services = {
+        "app": int(env["HOTLINE_PBX__AUDIOSOCKET_PORT"]),
+        "agi": agi_port,
+        "web": int(env["HOTLINE_WEB__PORT"]),
+    }
     for name, port in services.items():
         pid = _pid(data_dir, name)
         assert pid is not None, f"{name} was not started: {up.stdout}"
@@ -136,7 +140,14 @@ def test_up_listens_on_loopback_only_and_authenticates(fresh: dict[str, str]) ->
         assert b"Response: Error" in reply
 
     # Files written by the running services are owner-only.
-    for path in [data_dir / "log", *(data_dir / "log").iterdir(), data_dir / "secrets.toml"]:
+    secrets = data_dir / "secrets"
+    for path in [
+        data_dir / "log",
+        *(data_dir / "log").iterdir(),
+        data_dir / "secrets.toml",
+        secrets,
+        *secrets.iterdir(),
+    ]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
     down = hotline(env, "down")

@@ -13,6 +13,7 @@ import time
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pbx.install import AsteriskLayout
@@ -38,6 +39,7 @@ def env_for(data_dir: Path, instance: str) -> dict[str, str]:
             "HOTLINE_PBX__AUDIOSOCKET_PORT": str(free_port()),
             "HOTLINE_PBX__RTP_PORT_START": "41000",
             "HOTLINE_PBX__RTP_PORT_END": "41199",
+            "HOTLINE_WEB__PORT": str(free_port()),
         }
     )
     return env
@@ -93,6 +95,18 @@ def test_up_detach_then_down(fresh: dict[str, str]) -> None:
     assert (data_dir / "run" / "app.pid").is_file()
     # `up` returns once the app has registered with Asterisk: the very next call reaches the AI operator.
     assert "app: taking calls" in up.stdout, up.stdout
+    # the staff portal is up too, on loopback at web.port, with its generated session key
+    assert "web: started" in up.stdout, up.stdout
+    login_url = f"http://127.0.0.1:{env['HOTLINE_WEB__PORT']}/login"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert httpx.get(login_url, timeout=2).status_code == 200
+            break
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "the portal never answered"
+            time.sleep(0.3)
+    assert (data_dir / "secrets" / "web_session_key").stat().st_mode & 0o777 == 0o600
     again = hotline(env, "up", "--detach")  # idempotent
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
@@ -101,6 +115,7 @@ def test_up_detach_then_down(fresh: dict[str, str]) -> None:
     assert "Asterisk: stopped" in down.stdout
     assert status(env)["running"] is False
     assert not (data_dir / "run" / "app.pid").exists()
+    assert not (data_dir / "run" / "web.pid").exists()
     assert not (data_dir / "run" / "asterisk.pid").exists()
 
 

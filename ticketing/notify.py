@@ -102,6 +102,8 @@ class TicketNotifier:
             self._to_citizen(uow, t, MessageKind.RESULT, now)
         elif action == "answer_clarification":
             self._to_citizen(uow, t, MessageKind.CLARIFICATION_ANSWER, now)
+        elif action in ("rate", "request_clarification"):
+            self._follow_up(uow, t, action, now)
 
     @staticmethod
     def _now(t: Ticket) -> datetime:
@@ -150,6 +152,18 @@ class TicketNotifier:
         seq = sum(1 for e in t.history if e.action in ("dispatch", "transfer"))
         ctx = {**self._report_context(uow, t, agency), "due": stamp(t.due_at), "officer_name": focal.name}
         self._to_contact(uow, MessageKind.ASSIGNMENT, focal, ctx, t.code, now, f"{agency.code}:{seq}")
+
+    def _follow_up(self, uow: UnitOfWork, t: Ticket, action: str, now: datetime) -> None:
+        """The citizen's rating or clarification request reaches the lead agency's focal officer."""
+        agency = self._agency(uow, t.lead_agency)
+        focal = Contact(agency.focal_name, agency.focal_phone, agency.focal_email)
+        ctx = {
+            **self._report_context(uow, t, agency),
+            "officer_name": focal.name,
+            "rating": t.rating.value if t.rating is not None else "",
+            "clarification": t.clarification_request if action == "request_clarification" else "",
+        }
+        self._to_contact(uow, MessageKind.CITIZEN_FOLLOW_UP, focal, ctx, t.code, now, action)
 
     def _escalation(self, uow: UnitOfWork, t: Ticket, level: int, now: datetime) -> None:
         preset = self.preset_for(t.city)

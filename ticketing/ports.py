@@ -71,6 +71,9 @@ class TicketQuery:
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue_at: datetime | None = None
+    codes: Sequence[str] = ()  # only these tracking codes
+    order: str = "created_desc"  # created_desc | created_asc | due_asc
+    children: bool = True  # False: history, coordinators and attachments are not loaded (listings)
     limit: int = 100
     offset: int = 0
 
@@ -94,7 +97,9 @@ class TicketRepository(Protocol):
 
     def find(self, query: TicketQuery) -> list[Ticket]: ...
 
-    def count(self, query: TicketQuery) -> int: ...
+    def count(self, query: TicketQuery, cap: int | None = None) -> int:
+        """How many match; with ``cap``, at most ``cap`` (counting stops there)."""
+        ...
 
     def recent(self, *, category: str, ward_code: str, since: datetime) -> list[Ticket]:
         """Tickets of the same category and ward created at or after ``since``, rejected ones left out

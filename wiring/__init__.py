@@ -16,10 +16,15 @@ from typing import TYPE_CHECKING, Any, cast
 from config.settings import Settings
 from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
+from ticketing.credentials import CredentialService
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
+from ticketing.public import Publication
 from ticketing.retention import RetentionService
 from ticketing.service import AdminService, TicketService
+from ticketing.staff import StaffService
+from ticketing.users import UserService
+from ticketing.webhooks import WebhookNotifier
 
 if TYPE_CHECKING:
     from nlu.dialogue.ports import Interpreter
@@ -111,7 +116,7 @@ class Services:
             lambda city: calendar_config.calendar_for(city, s),
             lambda city: calendar_config.preset_for(city, s),
             city=s.city,
-            on_change=[self.notifier],
+            on_change=[self.notifier, self.webhook_notifier],
         )
 
     @cached_property
@@ -131,6 +136,18 @@ class Services:
     @cached_property
     def admin(self) -> AdminService:
         return AdminService(self.unit_of_work, self.clock, city=self.settings.city)
+
+    # -- integration doors (API keys, tokens, one-time codes, webhooks) ------------------------------
+
+    @cached_property
+    def credential_store(self) -> Any:
+        from ticketing.db.credentials import SqlCredentialStore
+
+        return SqlCredentialStore(self.session_factory)
+
+    @cached_property
+    def credentials(self) -> CredentialService:
+        return CredentialService(self.credential_store, self.clock)
 
     @cached_property
     def journal(self) -> TicketJournal:
@@ -292,6 +309,49 @@ class Services:
         from pbx.prompts import prompt_library
 
         return prompt_library(self.settings)
+
+    @cached_property
+    def publication(self) -> Publication:
+        """Which results the agencies' heads approved for publication (the public doors' filter)."""
+        from ticketing.db.publication import SqlPublication
+
+        return SqlPublication(self.session_factory)
+
+    @cached_property
+    def webhook_notifier(self) -> WebhookNotifier:
+        """The change hook that queues signed webhook deliveries in the outbox."""
+        from ticketing.db.credentials import webhooks_in_uow
+        from ticketing.db.notify import write_in_uow
+
+        return WebhookNotifier(webhooks_in_uow, write_in_uow)
+
+    # -- staff portal -------------------------------------------------------------------------------
+
+    @cached_property
+    def users(self) -> UserService:
+        """Staff accounts (argon2 hashes, scoped role grants)."""
+        from ticketing.db.users import SqlUserStore
+
+        def agency_exists(code: str) -> bool:
+            with self.unit_of_work() as uow:
+                return uow.agencies.get(code) is not None
+
+        return UserService(SqlUserStore(self.session_factory), self.clock, agency_exists)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        """The permission-checked, masking ticket service of the portal and the API."""
+        from ticketing.db.users import SqlAssignments
+
+        def report_for(period: Any, filters: Any) -> Any:
+            from ticketing.db.reports import compute
+
+            with self.session_factory() as session:
+                return compute(session, period, filters, self.clock.now())
+
+        return StaffService(
+            self.tickets, self.admin, self.attachments, SqlAssignments(self.session_factory), report_for
+        )
 
     def call_wiring(
         self,

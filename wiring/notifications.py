@@ -38,4 +38,8 @@ def senders(s: Settings) -> dict[str, Sender]:
             password=n.smtp_password,
             starttls=n.smtp_starttls,
         )
+    # Signed webhook deliveries (``hotline webhooks``): POSTed as queued, HTTP errors retried.
+    from ticketing.webhooks import WebhookSender
+
+    out["webhook"] = WebhookSender()
     return out

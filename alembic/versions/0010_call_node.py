@@ -1,7 +1,7 @@
 """Call records name the PBX node that took the call (its Asterisk instance), for clusters of nodes.
 
 Revision ID: 0010
-Revises: 0006_call_source
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0006_call_source"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

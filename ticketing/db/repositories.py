@@ -217,6 +217,17 @@ _LOAD_CHILDREN = (
 )
 
 
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "created_desc": (TicketRow.created_at.desc(), TicketRow.id.desc()),
+    "created_asc": (TicketRow.created_at.asc(), TicketRow.id.asc()),
+    "due_asc": (
+        func.coalesce(TicketRow.due_at, TicketRow.dispatch_due).is_(None),
+        func.coalesce(TicketRow.due_at, TicketRow.dispatch_due).asc(),
+        TicketRow.id.asc(),
+    ),
+}
+
+
 class SqlTicketRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -266,6 +277,8 @@ class SqlTicketRepository:
             cond.append(TicketRow.ward_code == q.ward_code)
         if q.city:
             cond.append(TicketRow.city == q.city)
+        if q.codes:
+            cond.append(TicketRow.code.in_(list(q.codes)))
         if q.created_from is not None:
             cond.append(TicketRow.created_at >= q.created_from)
         if q.created_to is not None:
@@ -290,16 +303,23 @@ class SqlTicketRepository:
         stmt = (
             select(TicketRow)
             .where(*self._conditions(query))
-            .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
+            .order_by(*_ORDERS.get(query.order, _ORDERS["created_desc"]))
             .limit(query.limit)
             .offset(query.offset)
-            .options(*_LOAD_CHILDREN)
         )
+        if not query.children:  # a listing: the rows alone, no history or attachments
+            stmt = stmt.options(lazyload("*"))
+            return [_read_ticket(r, children=False) for r in self.session.scalars(stmt)]
+        stmt = stmt.options(*_LOAD_CHILDREN)
         return [_read_ticket(r) for r in self.session.scalars(stmt)]
 
-    def count(self, query: TicketQuery) -> int:
-        stmt = select(func.count(TicketRow.id)).where(*self._conditions(query))
-        return int(self.session.scalar(stmt) or 0)
+    def count(self, query: TicketQuery, cap: int | None = None) -> int:
+        """How many tickets match; with ``cap``, counting stops there (a "more than" for big lists)."""
+        if cap is None:
+            stmt = select(func.count(TicketRow.id)).where(*self._conditions(query))
+            return int(self.session.scalar(stmt) or 0)
+        inner = select(TicketRow.id).where(*self._conditions(query)).limit(cap).subquery()
+        return int(self.session.scalar(select(func.count()).select_from(inner)) or 0)
 
     def recent(self, *, category: str, ward_code: str, since: datetime) -> list[Ticket]:
         # Duplicate search needs the report itself, not its history: children are not loaded.

@@ -35,6 +35,7 @@ class Channel(StrEnum):
     APP = "app"
     SMS = "sms"
     IN_PERSON = "in_person"
+    API = "api"  # another system through Open311 or the REST API (CT Art. 5, HP Art. 6)
 
 
 class Kind(StrEnum):

@@ -21,6 +21,7 @@ class MessageKind(StrEnum):
     RESULT = "result"  # to the citizen, with the public lookup reference (CT Art. 10, HP Art. 11)
     CLARIFICATION_ANSWER = "clarification_answer"  # iHN Art. 13
     PROCEDURE_ANSWER = "procedure_answer"  # an answer the caller asked to receive by SMS
+    CITIZEN_FOLLOW_UP = "citizen_follow_up"  # to the focal officer: a rating, a clarification request
 
 
 class Channel(StrEnum):

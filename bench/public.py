@@ -1,0 +1,251 @@
+"""The public doors under load: Open311 and the published results over many PostgreSQL tickets.
+
+Loads tickets into a scratch database with ``bench/web.py``'s ``COPY`` loader (the head's publication
+approval is recorded for the done ones), starts the real web app (``hotline web run``, one uvicorn
+process as shipped) and measures, with N concurrent clients each in a loop:
+
+* ``GET /open311/v2/requests.json`` (the defaults: last 90 days, up to 1,000 requests);
+* ``GET /ket-qua`` (the published results list, first page);
+* ``POST /open311/v2/requests.json`` throughput (tickets filed per second, through the intake path).
+
+Prints p50/p95/p99 and writes bench/results/public.json. Targets (issue): p95 <= 100 ms at 50
+clients with 1,000,000 tickets; POST >= 100 tickets/s.
+
+    .venv/bin/python bench/public.py [--tickets 1000000] [--clients 50] [--rounds 5] [--posts 500]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/] [--keep] [--db KEPT_DB]
+
+Traffic goes only to the app this script starts on 127.0.0.1; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import reference  # noqa: E402
+import wiring  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from ticketing.credentials import CredentialKind  # noqa: E402
+from ticketing.db import migrate  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_web", ROOT / "bench" / "web.py")
+assert _spec is not None and _spec.loader is not None
+bench_web = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_web)
+
+
+def pct(values: list[float], q: float) -> float:
+    return bench_web.pct(values, q)  # type: ignore[no-any-return]
+
+
+def stats(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50_ms": pct(values, 50),
+        "p95_ms": pct(values, 95),
+        "p99_ms": pct(values, 99),
+        "mean_ms": round(statistics.mean(values) * 1000, 1),
+    }
+
+
+async def reader(
+    client: httpx.AsyncClient, path: str, rounds: int, out: list[float], errors: list[int]
+) -> None:
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        r = await client.get(path)
+        out.append(time.perf_counter() - t0)
+        if r.status_code != 200:
+            errors.append(r.status_code)
+
+
+async def poster(client: httpx.AsyncClient, key: str, n: int, out: list[float], errors: list[int]) -> None:
+    for i in range(n):
+        form = {
+            "api_key": key,
+            "service_code": "VSMT",
+            "description": f"Rác tồn đọng ở ngõ {i} chưa được thu gom (bench)",
+            "address_string": f"Ngõ {i} Hàng Bông",
+            "attribute[ward]": "Phường Hoàn Kiếm",
+            "phone": "0912345678",
+            "first_name": "Nguyễn",
+            "last_name": "An",
+        }
+        t0 = time.perf_counter()
+        r = await client.post("/open311/v2/requests.json", data=form)
+        out.append(time.perf_counter() - t0)
+        if r.status_code != 201:
+            errors.append(r.status_code)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tickets", type=int, default=1_000_000)
+    p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--posts", type=int, default=500, help="tickets to file through POST requests.json")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/"),
+    )
+    p.add_argument("--keep", action="store_true", help="keep the scratch database")
+    p.add_argument("--db", default="", help="reuse a database kept by an earlier --keep run")
+    args = p.parse_args()
+
+    name = args.db or f"hotline_bench_public_{uuid.uuid4().hex[:8]}"
+    admin = bench_web._libpq(args.pg_url, "postgres")
+    if not args.db:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    db_url = (
+        make_url(args.pg_url)
+        .set(drivername="postgresql+psycopg", database=name)
+        .render_as_string(hide_password=False)
+    )
+    dsn = bench_web._libpq(args.pg_url, name)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-public-"))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        migrate.upgrade(db_url)
+        settings = Settings(data_dir=data_dir, database={"url": db_url})  # type: ignore[arg-type]
+        services = wiring.build(settings)
+        if args.db:
+            with psycopg.connect(dsn) as conn:
+                row = conn.execute("SELECT count(*) FROM tickets").fetchone()
+            loaded: dict[str, Any] = {"tickets": int(row[0]) if row else 0, "reused": name}
+        else:
+            services.admin.import_agencies("hanoi", "bench")
+            agencies = [a.code for a in reference.agencies("hanoi") if a.kind == "commune"][
+                : bench_web.AGENCIES
+            ]
+            print(f"loading {args.tickets:,} tickets into {name} ...", flush=True)
+            loaded = bench_web.load(dsn, args.tickets, agencies)
+            t0 = time.perf_counter()
+            with psycopg.connect(dsn) as conn:
+                conn.execute(
+                    "INSERT INTO audit_log (at, actor, entity, entity_id, action) "
+                    "SELECT closed_at, 'truong', 'ticket', code, 'approve_publication' FROM tickets "
+                    "WHERE status = 'Đã hoàn thành'"
+                )
+                conn.execute("ANALYZE audit_log")
+                conn.commit()
+            loaded["publication_s"] = round(time.perf_counter() - t0, 1)
+            # the intake path reads the code sequence: start it after the loaded codes
+            with psycopg.connect(dsn) as conn:
+                conn.execute("UPDATE code_sequences SET value = %s WHERE name = 'ticket'", (args.tickets,))
+                conn.commit()
+        print(json.dumps(loaded), flush=True)
+        _, key = services.credentials.create(CredentialKind.API_KEY, f"bench-{uuid.uuid4().hex[:6]}", "bench")
+        services.close()
+
+        port = bench_web.free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        unlimited = {k: "1000000/minute" for k in ("form", "code", "track", "api", "api_write")}
+        env.update(
+            {
+                "HOTLINE_CONFIG": str(data_dir / "absent.toml"),
+                "HOTLINE_DATA_DIR": str(data_dir),
+                "HOTLINE_DATABASE__URL": db_url,
+                "HOTLINE_WEB__PORT": str(port),
+                "HOTLINE_WEB__PUBLIC_LIMITS": json.dumps(unlimited),
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        hotline = str(Path(sys.executable).with_name("hotline"))
+        proc = subprocess.Popen([hotline, "web", "run"], env=env, cwd=data_dir)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/phan-anh", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the web app did not start")
+            time.sleep(0.3)
+
+        timings: dict[str, list[float]] = {"open311_list": [], "published_list": [], "open311_post": []}
+        errors: dict[str, list[int]] = {k: [] for k in timings}
+        walls: dict[str, float] = {}
+
+        async def run(kind: str) -> None:
+            limits = httpx.Limits(max_connections=args.clients + 5)
+            async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+                t0 = time.perf_counter()
+                if kind == "open311_post":
+                    per = max(1, args.posts // 10)
+                    await asyncio.gather(
+                        *(poster(client, key, per, timings[kind], errors[kind]) for _ in range(10))
+                    )
+                else:
+                    path = "/open311/v2/requests.json" if kind == "open311_list" else "/ket-qua"
+                    await asyncio.gather(
+                        *(
+                            reader(client, path, args.rounds, timings[kind], errors[kind])
+                            for _ in range(args.clients)
+                        )
+                    )
+                walls[kind] = time.perf_counter() - t0
+
+        for kind in timings:
+            print(f"{kind} ...", flush=True)
+            asyncio.run(run(kind))
+
+        posted = len(timings["open311_post"]) - len(errors["open311_post"])
+        result: dict[str, Any] = {
+            "benchmark": "public",
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "database": "postgresql",
+            "load": loaded,
+            "clients": args.clients,
+            "rounds": args.rounds,
+            "target_p95_ms": 100,
+            "target_post_per_s": 100,
+            "pages": {k: {**stats(v), "errors": len(errors[k])} for k, v in timings.items()},
+            "open311_post_tickets_per_s": round(posted / walls["open311_post"], 1),
+            "walls_s": {k: round(v, 1) for k, v in walls.items()},
+        }
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        results = ROOT / "bench" / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        (results / "public.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if not args.keep and not args.db:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        elif args.keep:
+            print(f"kept database {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The REST API for staff and systems (``/api/v1``), authenticated with personal access tokens."""
