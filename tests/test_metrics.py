@@ -172,3 +172,23 @@ async def test_metrics_asgi_app_serves_loopback_clients_only(db_url: str, tmp_pa
         assert resp.status_code == 404  # through a reverse proxy on this host
     finally:
         engine.dispose()
+
+
+async def test_the_web_app_serves_metrics_to_loopback_clients(tmp_path: Path) -> None:
+    from tests.web_world import make_world
+    from web.app import create_app
+
+    world = make_world(tmp_path / "var")
+    app = create_app(world.services, secret_key="k" * 32)
+    try:
+        local = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=local, base_url="http://127.0.0.1:8080") as client:
+            resp = await client.get("/metrics")
+        assert resp.status_code == 200, resp.text
+        assert "# TYPE hotline_calls_total counter" in resp.text and 'outcome="ticket"' in resp.text
+        remote = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=remote, base_url="http://hotline.example") as client:
+            resp = await client.get("/metrics")
+        assert resp.status_code == 404 and "hotline_calls" not in resp.text
+    finally:
+        world.services.close()

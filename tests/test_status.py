@@ -33,7 +33,8 @@ def test_status_of_a_detached_hotline(fresh: dict[str, str]) -> None:  # noqa: F
     app_port, scheduler_port = free_port(), free_port()
     env["HOTLINE_OPS__APP_METRICS_PORT"] = str(app_port)
     env["HOTLINE_OPS__SCHEDULER_METRICS_PORT"] = str(scheduler_port)
-    env["HOTLINE_OPS__WEB_URL"] = f"http://127.0.0.1:{free_port()}"  # no web app here
+    web_port = free_port()
+    env["HOTLINE_WEB__PORT"] = str(web_port)  # `hotline up` starts the web app there
     env["HOTLINE_OPS__LOG_FORMAT"] = "json"
     data_dir = Path(env["HOTLINE_DATA_DIR"])
 
@@ -60,7 +61,7 @@ def test_status_of_a_detached_hotline(fresh: dict[str, str]) -> None:  # noqa: F
     )
     assert parts["database"]["state"] == "up"
     assert parts["scheduler"]["state"] == "up" and parts["scheduler"]["checks"]["lease"] is True  # type: ignore[index]
-    assert parts["web"]["state"] == "down" and parts["web"]["needed"] is False
+    assert parts["web"]["state"] == "up" and parts["web"]["needed"] is False, parts["web"]
     assert parts["nlu"]["needed"] is False
 
     # each worker serves its readiness and the hotline-wide counts on loopback
@@ -84,6 +85,10 @@ def test_status_of_a_detached_hotline(fresh: dict[str, str]) -> None:  # noqa: F
             break
         time.sleep(0.5)
     assert ended == 1, got
+    # the contract: the web app's /metrics counts the call too (read from the database)
+    web_metrics = httpx.get(f"http://127.0.0.1:{web_port}/metrics", timeout=10)
+    assert web_metrics.status_code == 200 and "# TYPE hotline_calls_total counter" in web_metrics.text
+    assert sum(v for (n, _), v in metric_samples(web_metrics.text).items() if n == "hotline_calls_total") == 1
     assert got[("hotline_calls_in_progress", ())] == 0
     # the app logs JSON lines; what it logged about the call carries the call id
     records = [
