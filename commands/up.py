@@ -34,6 +34,7 @@ APP_READY_TIMEOUT_S = 60.0  # the app loads the speech model before it registers
 RESTART_DELAY_S = 2.0
 MAX_QUICK_CRASHES = 5  # a service dying this many times within QUICK_CRASH_S of its start is given up
 QUICK_CRASH_S = 10.0
+ROTATE_EVERY_S = 60.0  # the foreground `up` rotates the service logs it writes
 
 
 @dataclass(frozen=True)
@@ -264,9 +265,15 @@ def supervise(settings: Settings, procs: dict[str, subprocess.Popen[bytes]]) -> 
     quick_crashes = dict.fromkeys(procs, 0)
     by_name = {s.name: s for s in services_for(settings)}
     click.echo("hotline is up; Ctrl-C stops it")
+    rotated_at = time.monotonic()
     try:
         while not stopping:
             time.sleep(0.5)
+            if time.monotonic() - rotated_at > ROTATE_EVERY_S:
+                rotated_at = time.monotonic()
+                from commands.scheduler import rotate_files
+
+                rotate_files(settings)
             for name, proc in list(procs.items()):
                 if proc.poll() is None:
                     continue

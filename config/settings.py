@@ -152,6 +152,18 @@ class CallSettings(BaseModel):
     require_operator: bool = True
 
 
+class OpsSettings(BaseModel):
+    """Operations: logs, the loopback metrics/health endpoints of the workers, the web app's address."""
+
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line (ops/logs.py)
+    log_max_bytes: int = 20_000_000  # rotate a log file the product writes beyond this size
+    log_backups: int = 5  # rotated files kept
+    # Loopback /metrics of the call-control app and the scheduler on this node (0: off).
+    app_metrics_port: int = 9464
+    scheduler_metrics_port: int = 9465
+    web_url: str = "http://127.0.0.1:8080"  # where `hotline status` checks the web app
+
+
 class RetentionSettings(BaseModel):
     """How long personal data is kept (``hotline retention``): a closed ticket's caller, transcript,
     recordings and the audit values that quote them, and a call's number and recording, are erased
@@ -202,6 +214,7 @@ class Settings(BaseSettings):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     web: WebSettings = Field(default_factory=WebSettings)

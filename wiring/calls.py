@@ -23,7 +23,7 @@ from pbx.ai_operator.ports import LivePorts
 from pbx.ai_operator.recordings import RecordingAttacher
 from pbx.ami import AmiMonitor
 from pbx.ari.client import AriClient, AriError
-from pbx.fallback_calls import JOURNAL_NAME, import_journal
+from pbx.fallback_calls import JOURNAL_NAME, import_journal, rotate_journal
 from pbx.install import InstallError, layout
 from ticketing.calls import CallRepository
 from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
@@ -62,7 +62,12 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    return import_journal(journal, offset, repo, node=lay.instance)
+    changed = import_journal(journal, offset, repo, node=lay.instance)
+    # rotated once every line is imported (ops.log_max_bytes; a line landing meanwhile is kept)
+    rotate_journal(
+        journal, offset, repo, settings.ops.log_max_bytes, settings.ops.log_backups, node=lay.instance
+    )
+    return changed
 
 
 @dataclass

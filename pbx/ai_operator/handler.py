@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import deque
@@ -35,6 +36,7 @@ from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.performer import ActionPerformer
 from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
 from nlu.interpreter import Tally
+from ops import instruments, logs
 from pbx.ai_operator.keypad import DTMF_MENU, DTMF_NO_INPUT_S, Keypad, keyed_event
 from pbx.ai_operator.ports import LivePorts, is_journal_id
 from pbx.ai_operator.voice import VoiceGate
@@ -175,6 +177,7 @@ class DialogueCallHandler:
         self.stats = CallStats()
         self.outcome = ""  # "finished" | "transferred" | "callback" | "hung_up" | "failed"
         self.draft_id = ""
+        self.log_context = logs.LogContext()
         self.done = asyncio.Event()
         self._inputs: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._driver: asyncio.Task[None] | None = None
@@ -200,7 +203,19 @@ class DialogueCallHandler:
     async def on_start(self, call: CallSession) -> None:
         self.call = call
         channel_id, recording, sink = call.channel_id, call.recording, self.s.recordings
-        self.ports.on_filed = lambda code: sink.filed(channel_id, recording, code)
+        # every record logged by this call's tasks carries its id (bound by the controller, which
+        # runs on_start in the call's context), and its ticket code once filed
+        bound = logs.current()
+        if bound is not None and bound.call_id == channel_id:
+            log_ctx, self.log_context = contextvars.copy_context(), bound
+        else:
+            log_ctx, self.log_context = logs.call_context(channel_id)
+
+        def filed(code: str) -> None:
+            self.log_context.ticket_code = code
+            sink.filed(channel_id, recording, code)
+
+        self.ports.on_filed = filed
         self.engine = DialogueEngine(
             LoggedInterpreter(self.s.interpreter, call.channel_id, self.stats.interpreted_by),
             self.s.procedures,
@@ -218,8 +233,10 @@ class DialogueCallHandler:
                 log.error("speech recognition unavailable (%s): keypad menu for %s", exc, call.channel_id)
                 self.dtmf_only = True
         if self.recognizer is not None:
-            self._asr_task = asyncio.create_task(self._asr_loop(), name=f"asr-{call.channel_id}")
-        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}")
+            self._asr_task = asyncio.create_task(
+                self._asr_loop(), name=f"asr-{call.channel_id}", context=log_ctx
+            )
+        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}", context=log_ctx)
 
     async def on_audio(self, pcm: bytes) -> None:
         self.stats.frames_in += 1
@@ -452,6 +469,7 @@ class DialogueCallHandler:
                 except Exception:
                     log.exception("speech recognition failed; treating the turn as not heard")
                     result = NoInput()
+                instruments.ASR_LATENCY.observe(loop.time() - taken_at)
             if result is None or not self._listening:
                 continue
             self._eou_at = taken_at
@@ -501,6 +519,7 @@ class DialogueCallHandler:
                 if self._eou_at is not None:
                     latency = asyncio.get_running_loop().time() - self._eou_at
                     self.stats.reply_latency_s.append(latency)
+                    instruments.REPLY_LATENCY.observe(latency)
                     self.stats.replies.append((text[:48], latency))
                     self._eou_at = None
             yield frame
@@ -558,6 +577,7 @@ class DialogueCallHandler:
         except Exception:
             log.exception("could not publish the draft for the operator screens")
         self.outcome = "transferred"
+        instruments.HANDOFFS.labels(action.reason or "other").inc()
         await self.call.transfer_to_operator(code or None, urgent=action.urgent)
 
     async def _callback(self, reason: str, code: str) -> None:
@@ -579,6 +599,7 @@ class DialogueCallHandler:
         with contextlib.suppress(TtsFailed):
             await self._say_now(said)
         self.outcome = "callback"
+        instruments.CALLBACKS.labels(reason).inc()
         if self.call is not None and code:
             with contextlib.suppress(Exception):
                 await self.call.set_draft(code)
@@ -609,6 +630,7 @@ class DialogueCallHandler:
             log.exception("the pre-rendered transfer prompt failed too")
         self.outcome = "transferred"
         self.draft_id = code
+        instruments.HANDOFFS.labels("failure").inc()
         await self.call.transfer_to_operator(code or None)
         log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
 
