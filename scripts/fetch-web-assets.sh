@@ -11,7 +11,11 @@ if [ -f "$dest" ] && echo "$HTMX_SHA256  $dest" | sha256sum -c --quiet 2>/dev/nu
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && npm pack --silent "htmx.org@${HTMX_VERSION}" >/dev/null && tar xzf "htmx.org-${HTMX_VERSION}.tgz")
+# The registry's tarball URL directly (curl): no Node.js needed on the server. NPM_REGISTRY points at a
+# mirror on a closed network.
+registry="${NPM_REGISTRY:-https://registry.npmjs.org}"
+curl -fsSL --retry 3 -o "$tmp/htmx.tgz" "${registry%/}/htmx.org/-/htmx.org-${HTMX_VERSION}.tgz"
+tar xzf "$tmp/htmx.tgz" -C "$tmp"
 echo "$HTMX_SHA256  $tmp/package/dist/htmx.min.js" | sha256sum -c --quiet
 mkdir -p web/static/vendor
 cp "$tmp/package/dist/htmx.min.js" "$dest"

@@ -15,7 +15,7 @@ for arg in "$@"; do
 done
 
 # System packages (Debian). Listed once here; each is installed only when missing.
-APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio npm
+APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio
   postgresql-client)  # pg_dump/pg_restore for `hotline backup` on PostgreSQL
 APT_DEV=(chromium prometheus)  # prometheus: promtool checks the alert rules
 
