@@ -30,9 +30,10 @@ from ticketing.domain.model import AttachmentKind, Rating, Status, Ticket
 from ticketing.domain.workflow import clarification_deadline
 from ticketing.ports import TicketQuery
 from ticketing.privacy import mask
-from ticketing.public import is_public_attachment, public_view
+from ticketing.public import PublicTicket, is_public_attachment, public_view
 from ticketing.service import NewAttachment, TicketNotFound
 from web.public import guard
+from web.public.cache import answers
 from web.public.followup import CITIZEN_ACTOR, GRANT_COOKIE, send_code
 from web.public.guard import RateLimited, check_rate, services
 from web.public.intake import file_report
@@ -393,9 +394,18 @@ def published(
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    found = svc.publication.views(query, published_only=True)
     names = _agency_names(request)
-    rows = [(v, names.get(v.lead_agency, v.lead_agency)) for v in found[:PAGE_SIZE]]
+
+    def rows_of_page() -> tuple[list[tuple[PublicTicket, str]], bool]:
+        found = svc.publication.views(query, published_only=True)
+        rows = [(v, names.get(v.lead_agency, v.lead_agency)) for v in found[:PAGE_SIZE]]
+        return rows, len(found) > PAGE_SIZE
+
+    # the page's rows are reused while nothing public changed (web/public/cache.py)
+    key = (query.category, query.ward_code, query.created_from, query.created_to, page)
+    rows, more = answers(request.app.state, "published").get(
+        key, svc.publication.stamp(), svc.clock.now(), rows_of_page
+    )
     filters = {"linh_vuc": query.category, "phuong": query.ward_code, "thang": thang if span else ""}
     base = {k: v for k, v in filters.items() if v}
     ctx = {
@@ -405,7 +415,7 @@ def published(
         "wards": _wards(city),
         "page": page,
         "prev_url": f"/ket-qua?{urlencode({**base, 'trang': page - 1})}" if page > 1 else "",
-        "next_url": f"/ket-qua?{urlencode({**base, 'trang': page + 1})}" if len(found) > PAGE_SIZE else "",
+        "next_url": f"/ket-qua?{urlencode({**base, 'trang': page + 1})}" if more else "",
     }
     return _page(request, "published_list.html", ctx)
 
