@@ -25,7 +25,7 @@ from ticketing.ports import TicketQuery
 from ticketing.service import TicketNotFound
 from web.open311 import formats, spec
 from web.open311.spec import MAX_DAYS, MAX_RESULTS, Open311Error
-from web.public.cache import answers
+from web.public.cache import KeptBody, answers
 from web.public.guard import RateLimited, agency_names, body_too_large, check_rate, services
 from web.public.intake import file_report
 
@@ -110,14 +110,13 @@ def get_requests(request: Request, fmt: str) -> Response:
         # the rendered answer is reused while nothing public changed (web/public/cache.py)
         check_rate(request, "api")
         key = (fmt, tuple(sorted(request.query_params.multi_items())))
-        body, media = answers(request.app.state, "open311_requests").get(
+        kept: KeptBody = answers(request.app.state, "open311_requests").get(
             key, svc.publication.stamp(), svc.clock.now(), render
         )
-        return Response(body, media_type=media)
+        return kept.response(request)
 
-    def render() -> tuple[bytes, str | None]:
-        answer = formats.render(_fmt(fmt), "service_requests", work())
-        return bytes(answer.body), answer.media_type
+    def render() -> KeptBody:
+        return KeptBody.of(formats.render(_fmt(fmt), "service_requests", work()))
 
     def work() -> Any:
         q = request.query_params

@@ -8,12 +8,16 @@ computation instead of each running it (the lists are CPU-bound Python: masking 
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 T = TypeVar("T")
 
@@ -78,3 +82,25 @@ def answers(state: object, name: str, ttl_s: float = 5.0) -> AnswerCache[Any]:
         cache = AnswerCache[Any](ttl_s)
         setattr(state, attr, cache)
     return cache
+
+
+@dataclass(frozen=True)
+class KeptBody:
+    """A rendered answer, also gzip-compressed once (a 1,000-request list is ~600 kB, ~10x less)."""
+
+    body: bytes
+    gzipped: bytes
+    media_type: str | None
+
+    @classmethod
+    def of(cls, response: Response) -> KeptBody:
+        body = bytes(response.body)
+        return cls(body, gzip.compress(body, compresslevel=5, mtime=0), response.media_type)
+
+    def response(self, request: Request) -> Response:
+        """The answer, compressed for a client that accepts gzip."""
+        headers = {"Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", "").lower():
+            headers["Content-Encoding"] = "gzip"
+            return Response(self.gzipped, media_type=self.media_type, headers=headers)
+        return Response(self.body, media_type=self.media_type, headers=headers)
