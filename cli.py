@@ -13,6 +13,7 @@ import click
 
 from commands import COMMAND_GROUPS
 from commands.errors import UserError
+from config import log_redaction
 from config.private_files import set_private_umask
 
 
@@ -45,6 +46,7 @@ def main(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    log_redaction.install()  # credentials never reach a log line, whichever library writes it
 
 
 for _group in COMMAND_GROUPS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ FRAME = 320
 RESULTS = Path(__file__).parent / "results"
 
 
-def speech_audio(seconds: float, voice: str, text: str) -> bytes:
+def speech_audio(seconds: float, voice: str, text: str, pause_s: float = 1.0) -> bytes:
     wav = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True).stdout
     to_slin = ["-t", "raw", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", "-"]
     raw = subprocess.run(
@@ -35,7 +36,9 @@ def speech_audio(seconds: float, voice: str, text: str) -> bytes:
         check=True,
         capture_output=True,
     ).stdout
-    pause = b"\x00" * 16000  # 1 s between utterances
+    pause = b"\x00" * int(16000 * pause_s)  # between utterances
+    if seconds <= 0:
+        return raw + pause
     out = b""
     while len(out) < seconds * 16000:
         out += raw + pause
@@ -50,6 +53,22 @@ def rtf(model: object, audio: bytes, grammar: str, extra: tuple[str, ...]) -> fl
         rec.feed(audio[i : i + FRAME])
     rec.finish()
     return (time.process_time() - start) / (len(audio) / 16000)
+
+
+CALL_UTTERANCES = (  # bench/call.py's talking caller: continuous Vietnamese, 0.6 s pauses
+    "tôi muốn phản ánh về rác thải ở đầu ngõ",
+    "số điện thoại của tôi là không chín một hai",
+    "ở phường láng hạ quận đống đa",
+)
+
+
+def talking_audio(seconds: float) -> bytes:
+    """The audio of bench/call.py's talking caller (espeak-ng Vietnamese, 0.6 s pauses), 8 kHz."""
+    out = b""
+    while len(out) < seconds * 16000:
+        for text in CALL_UTTERANCES:
+            out += speech_audio(0, "vi", text, pause_s=0.6)
+    return out[: int(seconds * 16000)]
 
 
 def main() -> None:
@@ -72,15 +91,19 @@ def main() -> None:
     audio = speech_audio(args.seconds, voice, text)
     free = rtf(model, audio, "free", ())
     grammar = rtf(model, audio, "digits", extra)
+    talking = rtf(model, talking_audio(args.seconds), "free", ())
     result = {
         "model": name,
         "audio_seconds": args.seconds,
         "load_seconds": round(load_s, 3),
         "rtf_free": round(free, 4),
         "rtf_grammar_digits": round(grammar, 4),
+        "rtf_free_call_talking_audio": round(talking, 4),
         "streams_per_core_free": round(1 / free, 1) if free else None,
         "streams_per_core_grammar": round(1 / grammar, 1) if grammar else None,
-        "note": "RTF = CPU seconds per second of audio, speech with 1 s pauses, energy endpointing on",
+        "note": "RTF = CPU seconds per second of audio, speech with 1 s pauses, energy endpointing on; "
+        "rtf_free_call_talking_audio: the talking caller of bench/call.py (continuous Vietnamese)",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     for k, v in result.items():
         print(f"{k:28} {v}")

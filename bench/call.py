@@ -23,7 +23,7 @@ caller's speech cuts a playing prompt (barge-in). The dialogue engine and NLU ar
   the most concurrent calls whose worst inbound backlog stays <= 200 ms.
 - CPU per call: CPU seconds of this process (app + ASR) and of Asterisk per second of call.
 
-    .venv/bin/python bench/call.py [--turns 3] [--max-calls 20] [--quick]
+    .venv/bin/python bench/call.py [--turns 3] [--max-calls 20] [--dialogue-only] [--levels 1,2,4]
 
 Prints numbers and writes bench/results/call.json.
 """
@@ -328,6 +328,7 @@ class DialogueBench:
         self.app = HotlineApp(self.settings, handler_factory=self._make, recognizers=self._recognizer)
         self.workdir = data_dir / "sipp"
         self.runs = 0
+        self.whisper: Any = None  # the WhisperEngine of Whisper runs (its queue/decode stats)
 
     def _recognizer(self) -> Any:
         return self.recognizers()
@@ -395,9 +396,23 @@ class DialogueBench:
                 3,
             ),
             "app_cpu_per_call_pct": round(100 * (cpu1 - cpu0) / call_s, 2),
+            "asr_thread_cpu_per_call_pct": round(
+                100 * sum(h.stats.asr_cpu_s for h in self.handlers) / call_s, 2
+            ),
+            "asr_handoffs_per_call_s": round(sum(h.stats.asr_batches for h in self.handlers) / call_s, 1),
             "asterisk_cpu_per_call_pct": round(100 * (ast1 - ast0) / call_s, 2),
             "wall_s": round(wall, 1),
         }
+        if self.whisper is not None:
+            st = self.whisper.stats
+            if st.decode_s:
+                out["whisper_decodes"] = len(st.decode_s)
+                out["whisper_queue_p50_ms"] = round(percentile(st.queue_s, 50) * 1000, 1)
+                out["whisper_queue_p95_ms"] = round(percentile(st.queue_s, 95) * 1000, 1)
+                out["whisper_decode_mean_ms"] = round(statistics.mean(st.decode_s) * 1000, 1)
+                out["whisper_rtf_wall"] = round(sum(st.decode_s) / sum(st.audio_s), 3)
+            for lst in (st.queue_s, st.decode_s, st.audio_s):
+                lst.clear()
         print("  ".join(f"{k}={v}" for k, v in out.items()))
         if result.returncode != 0:
             print(result.log[-1500:])
@@ -415,27 +430,41 @@ async def dialogue_part(
     }
     try:
         await bench.start()
-        script = report_call_script()
-        seam, _ = seam_factory(script.transcripts)
-        latency = []
-        for calls in (1, args.max_calls):
-            print(f"dialogue latency: calls={calls}")
-            latency.append(await bench.run(calls, script, seam, "far_end"))
-        out["latency"] = latency
+        if not args.capacity_only:
+            script = report_call_script()
+            seam, _ = seam_factory(script.transcripts)
+            latency = []
+            for calls in (1, args.max_calls):
+                print(f"dialogue latency: calls={calls}")
+                latency.append(await bench.run(calls, script, seam, "far_end"))
+            out["latency"] = latency
 
-        def korean() -> StreamingRecognizer:
-            return StreamingRecognizer(model)
+        recognizer: Any
+        if args.engine == "whisper":
+            from nlu.asr import engines
+            from nlu.asr.whisper import WhisperRecognizer
 
-        talk = talking_script(args.talk_seconds)
+            _, bench.whisper = engines.load(get_settings(), "whisper")
+
+            def recognizer() -> Any:
+                return WhisperRecognizer(bench.whisper)
+
+            talk = natural_talking_script(args.talk_seconds)
+        else:
+
+            def recognizer() -> Any:
+                return StreamingRecognizer(model)
+
+            talk = talking_script(args.talk_seconds)
         best, tried = 0, []
         for calls in args.levels:
-            print(f"dialogue capacity (Vosk): calls={calls}")
-            s = await bench.run(calls, talk, korean, "after")
+            print(f"dialogue capacity ({args.engine}): calls={calls}")
+            s = await bench.run(calls, talk, recognizer, "after")
             tried.append(s)
             if s["sipp_failed"] or s["max_inbound_backlog_ms"] > BACKLOG_LIMIT_S * 1000:
                 break
             best = calls
-        out["capacity_vosk"] = {"max_calls_backlog_le_200ms": best, "runs": tried}
+        out[f"capacity_{args.engine}"] = {"max_calls_backlog_le_200ms": best, "runs": tried}
     finally:
         await bench.app.stop()
     return out
@@ -454,6 +483,22 @@ def talking_script(seconds: float) -> CallerScript:
     i = 0
     while script.duration_s < seconds:
         script.say(UTTERANCES[i % len(UTTERANCES)]).silence(0.6)
+        i += 1
+    return script
+
+
+def natural_talking_script(seconds: float) -> CallerScript:
+    """A caller who talks most of the time with natural recorded voices (the vieneu wheel), 1 s
+    pauses: each recording is one utterance for the Whisper endpointer."""
+    from tests.speech import vieneu_folder
+
+    folder = vieneu_folder()
+    clips = sorted(folder.glob("*.wav"))
+    script = CallerScript().silence(0.5)
+    i = 0
+    while script.duration_s < seconds:
+        wav = clips[i % len(clips)]
+        script.say_recording(wav, wav.with_suffix(".txt").read_text("utf-8").strip()).silence(1.0)
         i += 1
     return script
 
@@ -533,17 +578,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--turns", type=int, default=3)
-    parser.add_argument("--max-calls", type=int, default=20)
-    parser.add_argument("--talk-seconds", type=float, default=12.0)
-    parser.add_argument("--dialogue-only", action="store_true", help="skip the media-path bench handler")
+    parser.add_argument("--turns", type=int, default=3, help="caller turns per dialogue call")
     parser.add_argument(
-        "--levels", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 4, 6, 8, 12, 16, 20]
+        "--max-calls", type=int, default=20, help="most concurrent calls in the capacity steps"
+    )
+    parser.add_argument(
+        "--talk-seconds", type=float, default=12.0, help="how long each capacity caller talks"
+    )
+    parser.add_argument("--dialogue-only", action="store_true", help="skip the media-path bench handler")
+    parser.add_argument("--capacity-only", action="store_true", help="dialogue part: only the talking calls")
+    parser.add_argument(
+        "--engine", choices=["vosk", "whisper"], default="vosk", help="talking-call recogniser"
+    )
+    parser.add_argument("--out", default="call.json", help="file name under bench/results/")
+    parser.add_argument(
+        "--levels",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1, 2, 4, 6, 8, 12, 16, 20],
+        help="concurrency steps of the capacity part, comma-separated",
     )
     args = parser.parse_args()
     out = asyncio.run(main_async(args))
     RESULTS.mkdir(exist_ok=True)
-    previous = RESULTS / "call.json"
+    previous = RESULTS / args.out
     if args.dialogue_only and previous.is_file():  # keep the media-path numbers of the last full run
         old = json.loads(previous.read_text())
         media = old.get("media_from_previous_run") or {
@@ -551,8 +608,8 @@ def main() -> None:
         }
         if media:
             out["media_from_previous_run"] = media
-    (RESULTS / "call.json").write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {RESULTS / 'call.json'}")
+    (RESULTS / args.out).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {RESULTS / args.out}")
 
 
 if __name__ == "__main__":

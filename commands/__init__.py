@@ -8,10 +8,12 @@ from commands.agencies import agencies_group
 from commands.agi import agi_group
 from commands.api_keys import api_keys_group, tokens_group, webhooks_group
 from commands.app import app_group
+from commands.asr import asr_group
 from commands.calendar import calendar_group
 from commands.call import call_group
 from commands.calls import calls_group
 from commands.chat import chat_command
+from commands.cluster import cluster_group
 from commands.db import db_group
 from commands.dossiers import dossiers_group
 from commands.journal import journal_group
@@ -21,7 +23,9 @@ from commands.operator_screen import operator_screen_group
 from commands.operators import operators_group
 from commands.outbox import outbox_group
 from commands.pbx import pbx_group
+from commands.prompts import prompts_group
 from commands.reports import reports_group
+from commands.retention import retention_cmd
 from commands.routing import routing_group
 from commands.scheduler import scheduler_group
 from commands.tickets import tickets_group
@@ -40,7 +44,9 @@ COMMAND_GROUPS: list[click.Command] = [
     webhooks_group,
     scheduler_group,
     reports_group,
+    retention_cmd,
     models_group,
+    asr_group,
     nlu_group,
     calendar_group,
     calls_group,
@@ -49,6 +55,7 @@ COMMAND_GROUPS: list[click.Command] = [
     app_group,
     agi_group,
     pbx_group,
+    prompts_group,
     operators_group,
     users_group,
     web_group,
@@ -57,4 +64,5 @@ COMMAND_GROUPS: list[click.Command] = [
     journal_group,
     up_cmd,
     down_cmd,
+    cluster_group,
 ]

@@ -17,7 +17,7 @@ from commands.chat import (
 from commands.db import services
 from commands.errors import UserError
 from nlu.asr.audio import AudioError, frames, load_slin8k
-from nlu.asr.models import resolve_model_path
+from nlu.asr.engines import recognizer_maker
 from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
 from nlu.asr.vad import Endpointer
 from nlu.dialogue.engine import DialogueEngine
@@ -45,7 +45,11 @@ Examples:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The caller's side of a call (WAV or anything sox reads; converted to 8 kHz).",
 )
-@click.option("--model", type=click.Path(file_okay=False, path_type=Path), help="Vosk model folder.")
+@click.option(
+    "--model",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Vosk model folder (default: the configured engine, asr.engine).",
+)
 @interpreter_option
 @click.option("--caller-id", default="", help="The calling number the PBX would see.")
 @click.option("--silence-ms", default=700, show_default=True, help="Silence that ends an utterance.")
@@ -70,15 +74,16 @@ def simulate_cmd(
     """Run ASR and the dialogue engine over a WAV file; print the transcript, turns and draft."""
     root = services(database=False)
     settings = root.settings
-    model_path = model or resolve_model_path(settings.nlu.vosk_model_path, settings.models_dir)
-    if model_path is None:
-        raise UserError(
-            "chưa có mô hình nhận dạng giọng nói / no speech model: "
-            "run `hotline models fetch vi-small` or pass --model"
-        )
+    recognizer: Any
     try:
         audio = load_slin8k(wav)
-        recognizer = StreamingRecognizer(load_model(str(model_path)), Endpointer(silence_ms=silence_ms))
+        if model is not None:  # an explicit Vosk model folder
+            model_path: Path = model
+            recognizer = StreamingRecognizer(load_model(str(model)), Endpointer(silence_ms=silence_ms))
+        else:  # the configured engine (asr.engine): Vosk where installed, else Whisper
+            choice, loaded = root.speech()
+            model_path = choice.path
+            recognizer = recognizer_maker(choice, loaded, settings, silence_ms)()
     except (AudioError, AsrUnavailable) as exc:
         raise UserError(str(exc)) from exc
     ports = console_ports(root, dossiers, create)

@@ -50,6 +50,7 @@ def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any
         "recording_exists": bool(recording) and Path(recording).is_file(),
         "ticket_code": record.ticket_code,
         "draft_id": record.draft_id,
+        "node": record.node,
     }
 
 
@@ -94,7 +95,7 @@ def list_calls(limit: int, as_json: bool) -> None:
     for row in rows:
         duration = f"{row['duration_s']:.0f}s" if row["duration_s"] is not None else "-"
         click.echo(
-            f"{row['id']:>6}  {row['started_at'][:19]}  {row['caller'] or '-':<14} "
+            f"{row['id']:>6}  {row['started_at'][:19]}  {row['node'] or '-':<8} {row['caller'] or '-':<14} "
             f"{row['outcome'] or 'in progress':<12} {duration:>6}  {row['recording'] or '-'}"
         )
 

@@ -189,6 +189,10 @@ def chat_command(
             raise UserError(f"Lỗi khi xử lý / error while handling {event}: {exc}") from exc
         if not line:
             break
+    if create and engine.review_items:  # the learning loop: turns for a supervisor (hotline nlu review)
+        from nlu.review import ReviewQueue
+
+        ReviewQueue(settings.data_dir).add(engine.review_items, city=city)
     result: dict[str, Any] = {"draft": (runner.dry_run_draft or engine.draft).to_dict()}
     result["tickets"] = [{"code": code, "complete": complete} for code, complete in runner.created]
     click.echo(tally.summary(), err=True)

@@ -203,3 +203,84 @@ def _start_rasa(settings: Settings, required: bool) -> RasaInterpreter | None:
     rasa = wiring.build(settings).interpreter_for("rasa", timeout_s=max(settings.nlu.rasa_timeout_s, 5.0))
     assert isinstance(rasa, RasaInterpreter)
     return rasa
+
+
+@nlu_group.command(
+    name="review",
+    epilog="""\b
+Examples:
+  hotline nlu review
+  hotline nlu review --reason not_understood
+  hotline nlu review --label 3fa2c1d0 --intent inform --entity name="Nguyễn Văn An"
+  hotline nlu review --discard 3fa2c1d0
+  hotline nlu review --export""",
+)
+@click.option(
+    "--reason", default="", help="List only one reason: not_understood, low_confidence, correction, handoff."
+)
+@click.option("--label", "label_id", default="", help="Label this item with --intent (and --entity).")
+@click.option("--intent", default="", help="The right intent of the labelled turn.")
+@click.option("--entity", "entities", multiple=True, help="A right slot value, KEY=VALUE (repeatable).")
+@click.option("--discard", "discard_id", default="", help="Drop this item from the queue.")
+@click.option(
+    "--export", is_flag=True, help="Write the labelled turns into the Rasa project's training data."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Training file for --export (default: nlu/rasa_project/data/reviewed.yml).",
+)
+def review(
+    reason: str,
+    label_id: str,
+    intent: str,
+    entities: tuple[str, ...],
+    discard_id: str,
+    export: bool,
+    out: Path | None,
+) -> None:
+    """The learning loop's review queue: turns not understood, low-confidence intents, corrections at
+    the read-back and handoffs, to label (intent, slots) or discard; --export adds the labelled ones
+    to the training data as their own file, for the next `hotline nlu train`."""
+    from nlu.rasa_server import PROJECT_DIR
+    from nlu.review import ReviewError, ReviewQueue, training_yaml
+
+    queue = ReviewQueue(load_settings().data_dir)
+    try:
+        if label_id:
+            if not intent:
+                raise UserError("--label cần --intent / --label needs --intent")
+            values = {}
+            for pair in entities:
+                key, sep, value = pair.partition("=")
+                if not sep or not key.strip():
+                    raise UserError(f"--entity phải có dạng KEY=VALUE / --entity must be KEY=VALUE: {pair!r}")
+                values[key.strip()] = value.strip()
+            q = queue.label(label_id, intent, values)
+            click.echo(f"đã gán nhãn / labelled {q.id}: {q.label_intent} {q.label_entities}")
+            return
+        if discard_id:
+            q = queue.discard(discard_id)
+            click.echo(f"đã bỏ / discarded {q.id}")
+            return
+        if export:
+            labelled = queue.labelled()
+            if not labelled:
+                raise UserError("chưa có mục nào được gán nhãn / no labelled items to export")
+            target = out or PROJECT_DIR / "data" / "reviewed.yml"
+            target.write_text(training_yaml(labelled), encoding="utf-8")
+            click.echo(f"{len(labelled)} câu đã vào dữ liệu huấn luyện / labelled turns written to {target}")
+            return
+        pending = queue.pending(reason)
+    except ReviewError as exc:
+        raise UserError(str(exc)) from exc
+    if not pending:
+        click.echo("Hàng đợi trống / the review queue is empty.")
+        return
+    for q in pending:
+        it = q.item
+        click.echo(
+            f"{q.id}  {it.reason:14} {it.intent or '-':22} {it.confidence:4.2f}  {it.phase}/{it.slot}  "
+            f"[{q.city} {q.created}]  {it.text}"
+        )

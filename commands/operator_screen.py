@@ -77,7 +77,7 @@ async def _watch(count: int, timeout_s: float) -> int:
         secret = require_secret(s.pbx.ami_password, "pbx.ami_password")
     except SettingsError as exc:
         raise UserError(f"AMI chưa cấu hình / AMI not configured: {exc}") from exc
-    ami = AmiMonitor("127.0.0.1", s.pbx.ami_port, s.pbx.ami_user, secret)
+    ami = AmiMonitor(s.pbx.local_host, s.pbx.ami_port, s.pbx.ami_user, secret)
     drafts: dict[str, dict[str, str]] = {}
     shown: set[tuple[str, str]] = set()
     delivered = 0

@@ -10,6 +10,7 @@ import json
 
 import click
 
+from commands.db import actor_option
 from commands.errors import UserError, load_settings
 from commands.pbx import db_session, render_current
 from config.settings import Settings
@@ -46,7 +47,8 @@ def operators_group() -> None:
 @operators_group.command("add")
 @click.argument("name")
 @click.option("--display", default="", help="Name shown to colleagues (caller id), Vietnamese allowed.")
-def add_cmd(name: str, display: str) -> None:
+@actor_option
+def add_cmd(name: str, display: str, actor: str) -> None:
     """Create an operator endpoint; its SIP password is printed once and never stored.
 
     \b
@@ -60,7 +62,7 @@ def add_cmd(name: str, display: str) -> None:
         raise UserError(str(exc)) from exc
     try:
         with db_session(settings, write=True) as session:
-            OperatorRepository(session).add(endpoint)
+            OperatorRepository(session).add(endpoint, actor=actor)
     except OperatorExists as exc:
         raise UserError(f"operator {name} already exists (tổng đài viên đã tồn tại)") from exc
     _apply(settings)
@@ -98,7 +100,8 @@ def list_cmd(as_json: bool) -> None:
 
 @operators_group.command("remove")
 @click.argument("name")
-def remove_cmd(name: str) -> None:
+@actor_option
+def remove_cmd(name: str, actor: str) -> None:
     """Remove an operator's endpoint and queue membership.
 
     \b
@@ -111,7 +114,7 @@ def remove_cmd(name: str) -> None:
     except OperatorError as exc:
         raise UserError(str(exc)) from exc
     with db_session(settings, write=True) as session:
-        removed = OperatorRepository(session).remove(name)
+        removed = OperatorRepository(session).remove(name, actor=actor)
     if not removed:
         raise UserError(f"no operator named {name} (không có tổng đài viên này)")
     _apply(settings)

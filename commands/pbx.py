@@ -20,7 +20,14 @@ from commands.errors import UserError, load_settings
 from config.settings import Settings, SettingsError, get_settings, require_secret, secrets_file_path
 from pbx.install import AsteriskLayout, InstallError, install, is_installed, layout
 from pbx.process import AsteriskProcess, PbxError
-from pbx.render import LOOPBACK, RenderError, render_to_disk, rendered_dir
+from pbx.render import (
+    DEV_TRUNK_WARNING,
+    RenderError,
+    dev_trunk_enabled,
+    render_to_disk,
+    rendered_dir,
+)
+from ticketing.db.engine import sqlite_path
 from ticketing.db.operators import OperatorRepository
 from ticketing.errors import StorageError
 from ticketing.operators import OperatorEndpoint
@@ -49,7 +56,11 @@ def db_session(settings: Settings, write: bool = False) -> Iterator[Any]:
 
 
 def load_operators(settings: Settings) -> list[OperatorEndpoint]:
-    """Operator endpoints from the database (``hotline db upgrade`` must have run)."""
+    """Operator endpoints from the database (``hotline db upgrade`` must have run); none while the
+    SQLite database does not exist yet (rendering must not create an empty one)."""
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.is_file():
+        return []
     with db_session(settings) as session:
         return OperatorRepository(session).endpoints()
 
@@ -76,14 +87,16 @@ def ports_of(settings: Settings) -> dict[str, tuple[str, int, str]]:
     pbx = settings.pbx
     return {
         "pbx.sip_port": (pbx.bind_host, pbx.sip_port, "udp"),
-        "pbx.http_port": (LOOPBACK, pbx.http_port, "tcp"),
-        "pbx.ami_port": (LOOPBACK, pbx.ami_port, "tcp"),
+        "pbx.http_port": (pbx.local_host, pbx.http_port, "tcp"),
+        "pbx.ami_port": (pbx.local_host, pbx.ami_port, "tcp"),
     }
 
 
 def start_pbx(settings: Settings, echo: bool = True) -> AsteriskProcess:
     """Render and start Asterisk (no-op if it already runs); returns the process handle."""
-    lay = render_current(settings)
+    lay = render_current(settings)  # refuses the development trunk in production
+    if dev_trunk_enabled(settings):
+        click.secho(DEV_TRUNK_WARNING, err=True, fg="red", bold=True)
     if lay.kind == "chroot" and not is_installed(lay.root):
         raise UserError("Asterisk is not installed; run: hotline pbx install (chưa cài Asterisk)")
     proc = AsteriskProcess(lay, click.echo if echo else None)

@@ -17,6 +17,7 @@ import click
 
 from commands.db import actor_option, ticket_service, user_errors
 from commands.errors import UserError
+from commands.json_input import load_json
 from reference import CITIES
 from ticketing.domain import tracking
 from ticketing.domain.model import AttachmentKind, Rating, Status, Ticket
@@ -93,10 +94,7 @@ lead_agency (default: routing), complete (false keeps a draft for a call-back)."
 @actor_option
 def create_cmd(file: Any, actor: str) -> None:
     """Create a ticket from a JSON file (or - for stdin); prints the tracking code as the last line."""
-    try:
-        data = json.load(file)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"JSON không hợp lệ / malformed JSON: {exc}") from exc
+    data = load_json(file)
     with user_errors():
         created = ticket_service().create(data, actor)
     t = created.ticket
@@ -123,10 +121,7 @@ Example:
 def complete_draft_cmd(code: str, file: Any, actor: str) -> None:
     """Complete a draft (an incomplete call report) with the missing fields from JSON; it becomes
     'Mới tạo'. Fields as for 'tickets create' (without city, complete, lead_agency)."""
-    try:
-        data = json.load(file)
-    except json.JSONDecodeError as exc:
-        raise UserError(f"JSON không hợp lệ / malformed JSON: {exc}") from exc
+    data = load_json(file)
     if not isinstance(data, dict):
         raise UserError("Dữ liệu phải là một đối tượng JSON / the data must be a JSON object")
     with user_errors():

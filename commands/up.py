@@ -223,7 +223,7 @@ def app_registered(settings: Settings) -> bool:
     import httpx
 
     pbx = settings.pbx
-    url = f"http://127.0.0.1:{pbx.http_port}/ari/applications/{pbx.app_name}"
+    url = f"http://{pbx.local_host}:{pbx.http_port}/ari/applications/{pbx.app_name}"
     try:
         resp = httpx.get(url, auth=(pbx.ari_user, pbx.ari_password), timeout=2.0)
     except httpx.HTTPError:

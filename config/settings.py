@@ -55,6 +55,8 @@ class TrunkSettings(BaseModel):
 
 class PbxSettings(BaseModel):
     bind_host: str = "127.0.0.1"
+    # Loopback address of this node's ARI, AMI and AudioSocket (a cluster node on 127.0.0.12 uses that).
+    local_host: str = "127.0.0.1"
     sip_port: int = 5060
     http_port: int = 8088
     ami_port: int = 5038
@@ -72,8 +74,25 @@ class PbxSettings(BaseModel):
     rtp_port_end: int = 10999
     fastagi_url: str = ""  # e.g. agi://127.0.0.1:4573; empty: no DTMF-only fallback before the queue
     debian_mirror: str = ""  # empty: the Debian archive from this machine's apt sources
-    dev_trunk: bool = True  # development profile: accept calls from 127.0.0.1 without auth
+    # Accept calls from 127.0.0.1 without authentication (SIPp, local tests). Unset: on in development,
+    # off in production; set to true in production it is refused.
+    dev_trunk: bool | None = None
     trunks: list[TrunkSettings] = Field(default_factory=list)
+    # host:port of the SIP front (Kamailio) where operators' phones register; empty: they register here.
+    operator_proxy: str = ""
+
+
+class ClusterSettings(BaseModel):
+    """Kamailio in front of several Asterisk nodes (``hotline cluster``)."""
+
+    front_host: str = "127.0.0.1"
+    front_port: int = 5060
+    first_node_address: str = "127.0.0.11"  # node N listens on this address + N - 1
+    node_prefix: str = "node"  # node N is Asterisk instance "<prefix>N"
+    probe_interval_s: int = 2  # SIP OPTIONS to every node; a silent node leaves rotation
+    invite_timeout_ms: int = 2000  # no answer at all from a node in this time: the next node
+    node_max_calls: int = 20  # calls a node takes at once before the front stops sending it more
+    kamailio_binary: str = "kamailio"
 
 
 class NluSettings(BaseModel):
@@ -82,6 +101,18 @@ class NluSettings(BaseModel):
     rasa_timeout_s: float = 0.5
     vosk_model_path: str = ""  # empty: the first fetched model in <data_dir>/models
     vosk_model_site: str = ""  # mirror of the Vosk model site (empty: the official one)
+
+
+class AsrSettings(BaseModel):
+    """Speech recognition on calls (nlu/asr). ``auto``: Vosk where a Vietnamese Vosk model is installed
+    or configured, else Whisper where its model is assembled, else none (keypad menu)."""
+
+    engine: Literal["auto", "vosk", "whisper"] = "auto"
+    whisper_model_path: str = ""  # empty: <data_dir>/models/whisper-base-ct2 (models fetch whisper-base)
+    whisper_threads: int = 1  # CPU threads per decode (1 leaves a core to the media path on 2 cores)
+    whisper_workers: int = 1  # decodes that may run at once (each uses whisper_threads)
+    whisper_beam_size: int = 1  # 1 = greedy
+    vad: Literal["silero", "energy"] = "silero"  # Whisper's endpointer; energy is also the fallback
 
 
 class NotifySettings(BaseModel):
@@ -120,6 +151,16 @@ class CallSettings(BaseModel):
     require_operator: bool = True
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept (``hotline retention``): a closed ticket's caller, transcript,
+    recordings and the audit values that quote them, and a call's number and recording, are erased
+    this many days after the ticket was closed (or the call ended without a ticket). The ticket itself
+    (category, place, content, result, dates) stays for the statistics."""
+
+    days: int = Field(default=1825, ge=1)  # five years
+    blob_grace_hours: float = Field(default=24.0, ge=0)  # an unreferenced blob younger than this stays
+
+
 class WebSettings(BaseModel):
     """The staff portal (``hotline web run``, started by ``hotline up``)."""
 
@@ -150,12 +191,18 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     city: Literal["hanoi", "haiphong", "cantho"] = "hanoi"
     data_dir: Path = Path("var")
+    # The content-addressed attachment store (recordings, evidence); empty: <data_dir>/attachments. In a
+    # cluster, a shared filesystem path mounted alike on every node and on the portal host.
+    attachments_path: str = ""
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     pbx: PbxSettings = Field(default_factory=PbxSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
+    asr: AsrSettings = Field(default_factory=AsrSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
@@ -188,7 +235,7 @@ class Settings(BaseSettings):
 
     @property
     def attachments_dir(self) -> Path:
-        return self.data_dir / "attachments"
+        return Path(self.attachments_path) if self.attachments_path else self.data_dir / "attachments"
 
 
 def secrets_file_path(toml_file: Path | None = None) -> Path:

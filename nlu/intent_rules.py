@@ -289,3 +289,15 @@ def content_words(toks: list[str], entities: dict[str, str]) -> int:
         and t not in _NUMBER_WORDS
         and not any(c.isdigit() for c in t)
     )
+
+
+def asks_for_operator(text: str) -> bool:
+    """The words ask for a person ("cho tôi gặp tổng đài viên", "nối máy cho tôi")."""
+    folded = fold_text(text)
+    return bool(_OPERATOR.search(folded) or _STRONG_OPERATOR.search(folded))
+
+
+def says_goodbye(text: str) -> bool:
+    """A short closing ("thôi chào nhé", "cảm ơn em", "tạm biệt")."""
+    folded = fold_text(text)
+    return len(folded.split()) <= 12 and bool(_GOODBYE.search(folded))

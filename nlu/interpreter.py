@@ -21,12 +21,14 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import jwt
 from rapidfuzz import fuzz
 
 from nlu.dialogue.ports import Interpretation
 from nlu.intent_rules import content_words, fold_text, rule_intent, strong_intent
 from nlu.normalize import CATEGORY_INTENTS, extract_entities, normalize_name
 from nlu.normalize.text import clean, has_vietnamese_signal, strip_diacritics
+from nlu.rasa_auth import bearer_headers
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,10 @@ class RasaInterpreter:
 
     def parse_raw(self, text: str) -> dict[str, Any]:
         try:
-            resp = self._client.post(self.url, params={"token": self.token}, json={"text": text})
+            resp = self._client.post(self.url, headers=bearer_headers(self.token), json={"text": text})
             resp.raise_for_status()
             body = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
             raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if not isinstance(body, dict) or "intent" not in body:
             raise RasaUnavailable("unexpected answer from Rasa")
@@ -113,8 +115,8 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
     if intent != "inform" and _only_slot_values(folded, entities):
         intent, confidence = "inform", max(confidence, 0.6)  # a bare answer: "bên kiến an", "đồ sơn"
     if "name" not in entities:
-        for ent in body.get("entities") or []:
-            if ent.get("entity") == "name" and isinstance(ent.get("value"), str):
+        for ent in _list(body.get("entities")):
+            if isinstance(ent, dict) and ent.get("entity") == "name" and isinstance(ent.get("value"), str):
                 name = normalize_name(ent["value"])
                 if name and not _is_ward_name(name, entities.get("ward")):
                     entities["name"] = name
@@ -139,14 +141,27 @@ def _is_ward_name(name: str, ward: str | None) -> bool:
 _SAME_WORDS = 80.0
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _confidence(value: object) -> float:
+    """A confidence from Rasa's answer; anything not a finite number in [0, 1] counts as none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    number = float(value)
+    return number if 0.0 <= number <= 1.0 else 0.0
+
+
 def _rasa_intent(body: dict[str, Any]) -> tuple[str, float]:
-    top = body.get("intent") or {}
-    if top.get("name") in INTENTS:
-        return str(top["name"]), float(top.get("confidence") or 0.0)
+    """The intent and its confidence; a malformed answer (wrong types anywhere) reads as no intent."""
+    top = body.get("intent")
+    if isinstance(top, dict) and isinstance(top.get("name"), str) and top["name"] in INTENTS:
+        return str(top["name"]), _confidence(top.get("confidence"))
     # FallbackClassifier answered "nlu_fallback": keep the best real intent, with its (low) confidence.
-    for item in body.get("intent_ranking") or []:
-        if item.get("name") in INTENTS:
-            return str(item["name"]), float(item.get("confidence") or 0.0)
+    for item in _list(body.get("intent_ranking")):
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"] in INTENTS:
+            return str(item["name"]), _confidence(item.get("confidence"))
     return "inform", 0.0
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from config.private_files import open_private_text
+from nlu.rasa_auth import JWT_METHOD, bearer_headers
 from nlu.rasa_env import RasaEnv, RasaEnvError, release_runtime_fs
 
 PROJECT_DIR = Path(__file__).resolve().parent / "rasa_project"
@@ -196,13 +197,14 @@ def is_ready(url: str, token: str, timeout: float = 2.0) -> bool:
     try:
         resp = httpx.post(
             f"{url.rstrip('/')}/model/parse",
-            params={"token": token},
+            headers=bearer_headers(token),
             json={"text": "xin chào"},
             timeout=timeout,
         )
-    except httpx.HTTPError:
+        body = resp.json() if resp.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
         return False
-    return resp.status_code == 200 and "intent" in resp.json()
+    return isinstance(body, dict) and "intent" in body
 
 
 def serve(
@@ -258,8 +260,9 @@ def serve(
 
 
 def token_launcher(env: RasaEnv, args: list[str], token: str) -> list[str]:
-    """The argv running ``rasa <args> --auth-token <token>`` without the token on the command line
-    (which every local user can read in /proc): a 0600 file holds it and a tiny launcher reads it."""
+    """The argv running ``rasa <args> --jwt-secret <token>`` without the token on the command line
+    (which every local user can read in /proc): a 0600 file holds it and a tiny launcher reads it.
+    Requests then carry a bearer token signed with it (:mod:`nlu.rasa_auth`), never ``?token=``."""
     env.workspace.mkdir(parents=True, exist_ok=True)
     port = args[args.index("-p") + 1] if "-p" in args else "default"
     token_file = env.workspace / f"auth-token-{port}"  # one per server: tests run their own beside dev
@@ -269,7 +272,7 @@ def token_launcher(env: RasaEnv, args: list[str], token: str) -> list[str]:
         "import sys\n"
         "from rasa.__main__ import main\n"
         f"with open({env.inner_path(token_file)!r}) as f: token = f.read().strip()\n"
-        f"sys.argv = ['rasa', *{args!r}, '--auth-token=' + token]\n"
+        f"sys.argv = ['rasa', *{args!r}, '--jwt-secret=' + token, '--jwt-method={JWT_METHOD}']\n"
         "main()\n"
     )
     return env.python_command(code)

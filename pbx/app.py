@@ -24,7 +24,7 @@ from pbx.audiosocket.server import AudioSocketServer
 from pbx.controller import CallController, CallHandler, HandlerFactory
 from pbx.greeter import OperatorOfferHandler
 from pbx.install import InstallError, layout
-from pbx.prompts import CITY_NAMES, PromptLibrary
+from pbx.prompts import prompt_library
 from pbx.render import system_name
 from ticketing.calls import AsyncCallLog, CallRecord
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
 JOURNAL_REPLAY_S = 60.0
 RECONCILE_S = 60.0  # how often call records of calls that ended out of the app's sight are closed
 
@@ -58,16 +57,12 @@ class HotlineApp:
             self._own_services = False
         self.services = services
         self._ari_password = require_secret(pbx.ari_password, "pbx.ari_password")
-        self.prompts = PromptLibrary(
-            settings.data_dir / "prompts",
-            hotline_number=pbx.hotline_number,
-            city_name=CITY_NAMES[settings.city],
-        )
+        self.prompts = prompt_library(settings)
         self._handler_factory = handler_factory or self._default_handler
         self._recognizers = recognizers
         self.calls: CallWiring | None = None  # the AI operator's services (None: greeter only)
         self.nlu_status = "NLU: fallback — the AI operator is not running"
-        self.media_server = AudioSocketServer(LOOPBACK, pbx.audiosocket_port)
+        self.media_server = AudioSocketServer(pbx.local_host, pbx.audiosocket_port)
         self.ari: AriClient | None = None
         self.controller: CallController | None = None
         self.supervisor: AriSupervisor | None = None
@@ -121,23 +116,28 @@ class HotlineApp:
         await asyncio.to_thread(self.prompts.warm)
         call_log = AsyncCallLog(self.services.call_log)
         await self.media_server.start()
-        self.ari = AriClient(LOOPBACK, pbx.http_port, pbx.ari_user, self._ari_password, pbx.app_name)
+        self.ari = AriClient(pbx.local_host, pbx.http_port, pbx.ari_user, self._ari_password, pbx.app_name)
         self.controller = CallController(
             self.ari,
             self.media_server,
             call_log,
             self._handler_factory,
-            external_host=f"{LOOPBACK}:{self.media_server.port}",
+            external_host=f"{pbx.local_host}:{self.media_server.port}",
             app_name=pbx.app_name,
             ended_at_of=self._recording_end,
             channel_prefix=f"{system_name(pbx.instance)}-",
         )
-        self.supervisor = AriSupervisor(self.ari, self.controller.on_event, self.controller.on_connected)
+        self.supervisor = AriSupervisor(
+            self.ari,
+            self.controller.on_event,
+            self.controller.on_connected,
+            self.controller.on_disconnected,
+        )
         self._tasks.append(asyncio.create_task(self.supervisor.run(), name="ari-supervisor"))
         self._tasks.append(asyncio.create_task(self._reconcile(), name="call-reconcile"))
         if pbx.ami_password:
             ami_secret = require_secret(pbx.ami_password, "pbx.ami_password")
-            self.ami = AmiMonitor(LOOPBACK, pbx.ami_port, pbx.ami_user, ami_secret)
+            self.ami = AmiMonitor(pbx.local_host, pbx.ami_port, pbx.ami_user, ami_secret)
             self.ami.subscribe(self._log_ami)
             try:
                 await self.ami.connect()

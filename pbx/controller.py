@@ -36,12 +36,17 @@ from ticketing.calls import CallRecord, Outcome
 log = logging.getLogger(__name__)
 
 OPERATOR_CONTEXT = "hotline-operators"
+# The dialplan's own fallback: it journals the call (Asterisk's fallback journal, imported into the call
+# log later) and then takes the caller to the operators. Used when no call record could be written.
+FALLBACK_CONTEXT = "hotline-fallback"
+FALLBACK_EXTEN = "s"
 OPERATOR_EXTEN = "s"
 URGENT_EXTEN = "urgent"
 OPERATOR_PRIORITY = 1
 DRAFT_VARIABLE = "HOTLINE_DRAFT"
 CALL_VARIABLE = "HOTLINE_CALL"
 MEDIA_CONNECT_TIMEOUT_S = 5.0
+PBX_CHECK_S = 2.0  # at a call's end: no ARI answer in this time means Asterisk is gone
 MEDIA_CHANNEL_PREFIX = "hotline-media-"
 
 
@@ -221,6 +226,7 @@ class CallController:
         # Channel ids of this Asterisk start with its system name: records of another PBX sharing the
         # database are never closed from here.
         self.channel_prefix = channel_prefix
+        self._lost_tasks: set[asyncio.Task[None]] = set()  # calls ending after their PBX died
         self.frame_clock = frame_clock or FrameClock()  # one 20 ms tick paces every call's audio
         self.media_server = media_server
         self.call_log = call_log
@@ -255,6 +261,18 @@ class CallController:
             if call is not None:
                 await self._end(call)
 
+    async def on_disconnected(self) -> None:
+        """The ARI connection dropped. If Asterisk itself is gone (a crashed node), so are its calls:
+        each live call ends now as lost with its PBX (its handler keeps what the caller said as a
+        call-back draft) instead of talking on into a dead channel."""
+        if not self.calls or not await self._pbx_unreachable():
+            return
+        for call in list(self.calls.values()):
+            if not call.ended:
+                task = asyncio.create_task(self._end(call), name=f"lost-{call.channel.id}")
+                self._lost_tasks.add(task)
+                task.add_done_callback(self._lost_tasks.discard)
+
     async def on_connected(self) -> None:
         """(Re-)registered: forget calls whose channel is gone, hand over channels nobody drives."""
         try:
@@ -276,15 +294,22 @@ class CallController:
                     await self.ari.hangup(channel.id)
             else:
                 # A caller left in Stasis by an earlier run of the app: the operator takes over.
+                # Its record may never have been written (the earlier run died during the setup, or
+                # the database is down): then the dialplan fallback journals the call on its way.
+                recorded = await self._note_handoff(channel.id, Outcome.TRANSFERRED)
+                context, exten = (
+                    (OPERATOR_CONTEXT, OPERATOR_EXTEN) if recorded else (FALLBACK_CONTEXT, FALLBACK_EXTEN)
+                )
                 log.warning(
-                    "orphaned caller %s found at (re)connect; sending it to the operators", channel.id
+                    "orphaned caller %s found at (re)connect; sending it to the operators (%s)",
+                    channel.id,
+                    context,
                 )
                 try:
-                    await self.ari.continue_in_dialplan(channel.id, OPERATOR_CONTEXT, OPERATOR_EXTEN)
+                    await self.ari.continue_in_dialplan(channel.id, context, exten)
                 except AriError as exc:
                     log.warning("could not hand the orphaned caller %s over: %s", channel.id, exc)
                     continue
-                await self._note_handoff(channel.id, Outcome.TRANSFERRED)
         await self.reconcile(set(live))
 
     async def reconcile(self, live: set[str] | None = None) -> int:
@@ -394,6 +419,20 @@ class CallController:
             if _channel_gone(exc):
                 log.warning("caller %s hung up during the call setup (%s)", channel.id, exc)
                 call.outcome = Outcome.ABANDONED
+            elif not call.ended and call.record_id is None:
+                # No call record (the database is down): the dialplan fallback journals the call and
+                # takes the caller to the operators; the journal import writes the record later.
+                log.error(
+                    "call %s has no call record (%s); sending it through the dialplan fallback",
+                    channel.id,
+                    exc,
+                )
+                call.outcome = Outcome.TRANSFERRED
+                try:
+                    await self.ari.continue_in_dialplan(channel.id, FALLBACK_CONTEXT, FALLBACK_EXTEN, 1)
+                except AriError as err:
+                    log.error("fallback of %s failed: %s", channel.id, err)
+                    call.outcome = Outcome.ABANDONED if err.status == 404 else Outcome.FAILED
             elif not call.ended:
                 log.error("call %s setup failed (%s); sending the caller to the operators", channel.id, exc)
                 call.outcome = Outcome.FAILED
@@ -428,15 +467,18 @@ class CallController:
             call.outcome = Outcome.TRANSFERRED
         await self._note_handoff(channel_id, call.outcome)
 
-    async def _note_handoff(self, channel_id: str, outcome: Outcome) -> None:
-        """Set the outcome of a handed-over call on its record; a record not written yet (the caller
-        was handed over before the setup wrote it, or by an earlier run that died first) is skipped."""
+    async def _note_handoff(self, channel_id: str, outcome: Outcome) -> bool:
+        """Set the outcome of a handed-over call on its record; False when there is no record to set
+        it on (not written yet: handed over before the setup wrote it, or by an earlier run that died
+        first) or the database cannot be reached."""
         try:
             await self.call_log.mark_outcome(channel_id, outcome)
         except KeyError:
-            pass
+            return False
         except Exception as exc:
             log.error("could not note the handoff of %s on its call record: %s", channel_id, exc)
+            return False
+        return True
 
     async def _end(self, call: _Call) -> None:
         if call.ended:
@@ -447,6 +489,13 @@ class CallController:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await call.setup
         self.media_server.forget(call.media_uuid)
+        if call.session is not None and await self._pbx_unreachable():
+            # Asterisk died under the call (a node of a cluster crashed): not the caller's doing.
+            log.error("Asterisk is unreachable: call %s was lost with its PBX", call.channel.id)
+            call.outcome = call.outcome or Outcome.FAILED
+            lost = getattr(call.handler, "on_pbx_lost", None)
+            if lost is not None:
+                lost()
         if call.session is not None:
             try:
                 await call.handler.on_hangup()
@@ -471,6 +520,19 @@ class CallController:
         self.finished.append(call)
         if self.on_call_ended is not None:
             self.on_call_ended(call.channel.id)
+
+    async def _pbx_unreachable(self) -> bool:
+        """True when ARI cannot be reached at all (connection refused or no answer), i.e. Asterisk is
+        gone; an HTTP answer of any kind means the PBX is alive."""
+        try:
+            await asyncio.wait_for(self.ari.channels(), PBX_CHECK_S)
+        except TimeoutError:
+            return True
+        except AriError as exc:
+            return exc.status == 0  # no HTTP status: the connection itself failed
+        except Exception:
+            return False
+        return False
 
     async def shutdown(self) -> None:
         """Stopping the app: every live caller goes to the operators, then everything is cleaned up."""

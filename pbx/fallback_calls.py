@@ -56,7 +56,7 @@ def parse_line(line: str) -> FallbackEvent | None:
     return None
 
 
-def apply_events(events: Iterable[FallbackEvent], repo: CallRepository) -> int:
+def apply_events(events: Iterable[FallbackEvent], repo: CallRepository, node: str = "") -> int:
     """Fold events into the call log; returns how many records were created or closed."""
     changed = 0
     for event in events:
@@ -72,6 +72,7 @@ def apply_events(events: Iterable[FallbackEvent], repo: CallRepository) -> int:
                         answered_at=event.at,  # the dialplan answers before anything else
                         recording=event.recording,
                         source=CallSource.DIALPLAN,
+                        node=node,
                     )
                 )
                 changed += 1
@@ -86,7 +87,7 @@ def apply_events(events: Iterable[FallbackEvent], repo: CallRepository) -> int:
     return changed
 
 
-def import_journal(journal: Path, offset_file: Path, repo: CallRepository) -> int:
+def import_journal(journal: Path, offset_file: Path, repo: CallRepository, node: str = "") -> int:
     """Apply the complete lines added to ``journal`` since the last import; returns records changed.
 
     The offset is saved only after the records are written, so a failure (database down) means the
@@ -112,7 +113,7 @@ def import_journal(journal: Path, offset_file: Path, repo: CallRepository) -> in
         return 0
     lines = complete.decode("utf-8", errors="replace").splitlines()
     events = [event for event in map(parse_line, lines) if event is not None]
-    changed = apply_events(events, repo)
+    changed = apply_events(events, repo, node)
     offset_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = offset_file.with_suffix(".tmp")
     tmp.write_text(f"{offset + len(complete)}\n", encoding="ascii")

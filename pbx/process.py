@@ -72,7 +72,16 @@ def read_pid(path: Path) -> int | None:
 
 
 def port_in_use(host: str, port: int, kind: int) -> bool:
+    """Whether ``host:port`` is taken, probed the way Asterisk binds its listeners.
+
+    Asterisk's TCP listeners (HTTP/ARI, AMI, SIP over TCP) bind with ``SO_REUSEADDR``, so the TIME_WAIT
+    sockets a stopped Asterisk leaves behind do not keep it from starting again; the probe must set it
+    too, or a restart right after a stop is refused for a minute. A live listener still refuses the bind.
+    UDP is probed without it (there ``SO_REUSEADDR`` could share a port another socket also opted into).
+    """
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

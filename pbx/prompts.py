@@ -20,6 +20,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
 
 import reference
+from config.settings import Settings
+from pbx.recorded_prompts import PAUSE, RecordedPrompts
 
 TEMPLATE_DIR = Path(__file__).with_name("prompts")
 VOICE = "vi"
@@ -41,6 +43,15 @@ DIGIT_WORDS = {
 }
 # as spoken mid-sentence: "thành phố Hà Nội"
 CITY_NAMES = {city: name[0].lower() + name[1:] for city, name in reference.CITY_NAMES.items()}
+
+
+def prompt_library(settings: Settings) -> PromptLibrary:
+    """The hotline's prompt library: cache and human recordings under ``<data_dir>/prompts``."""
+    return PromptLibrary(
+        settings.data_dir / "prompts",
+        hotline_number=settings.pbx.hotline_number,
+        city_name=CITY_NAMES[settings.city],
+    )
 
 
 class PromptError(RuntimeError):
@@ -105,22 +116,45 @@ def _commands(text: str, wav: Path, out: Path, voice: str, speed: int) -> tuple[
 class PromptLibrary:
     """Renders and synthesises prompts into ``cache_dir``; returns raw slin16 8 kHz audio or its path."""
 
-    def __init__(self, cache_dir: Path, voice: str = VOICE, speed: int = SPEED_WPM, **defaults: object):
+    def __init__(
+        self,
+        cache_dir: Path,
+        voice: str = VOICE,
+        speed: int = SPEED_WPM,
+        recordings: Path | None = None,
+        **defaults: object,
+    ):
         self.cache_dir = cache_dir
         self.voice = voice
         self.speed = speed
         self.defaults = defaults
+        # human recordings of fixed sentences (hotline prompts import), preferred to the synthesiser
+        self.recorded = RecordedPrompts(recordings or cache_dir / "recorded")
 
     def text(self, name: str, **values: object) -> str:
         return render_text(name, **{**self.defaults, **values})
 
     def path_for(self, text: str) -> Path:
-        return self.cache_dir / f"{cache_key(text, self.voice, self.speed)}.sln"
+        voice = self.voice
+        if self.recorded.index and self.recorded.plan(text) is not None:
+            voice = f"{voice}+recorded:{self.recorded.version}"
+        return self.cache_dir / f"{cache_key(text, voice, self.speed)}.sln"
 
     def synthesize(self, text: str) -> Path:
-        """Blocking: make (or reuse) the audio file for ``text``."""
+        """Blocking: make (or reuse) the audio file for ``text``: recorded sentences from their
+        recordings, the others from espeak-ng, stitched with a short pause."""
         target = self.path_for(text)
         if target.is_file():
+            return target
+        plan = self.recorded.plan(text) if self.recorded.index else None
+        if plan is not None:
+            pieces = [
+                rec.read_bytes() if rec else self.synthesize(sentence).read_bytes() for sentence, rec in plan
+            ]
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            part = target.with_name(target.name + ".part")
+            part.write_bytes(PAUSE.join(pieces))
+            os.replace(part, target)  # atomic, as below
             return target
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.cache_dir) as tmp:

@@ -250,6 +250,34 @@ def check_ip(value: str, field: str) -> str:
     return value
 
 
+DEV_TRUNK_WARNING = (
+    "CẢNH BÁO / WARNING: trung kế phát triển đang bật — Asterisk nhận cuộc gọi không xác thực từ "
+    "127.0.0.1 / the development trunk is ON: Asterisk accepts unauthenticated calls from 127.0.0.1. "
+    'Set environment = "production" (or pbx.dev_trunk = false) before serving citizens.'
+)
+
+
+def dev_trunk_enabled(settings: Settings) -> bool:
+    """Whether the unauthenticated local trunk is rendered; refused outright in production."""
+    wanted = settings.pbx.dev_trunk
+    if settings.environment == "production":
+        if wanted:
+            raise RenderError(
+                "pbx.dev_trunk accepts unauthenticated calls and is refused when environment = production "
+                "(trung kế phát triển không được phép khi chạy thật); remove it or set it to false"
+            )
+        return False
+    return wanted is None or wanted
+
+
+def check_loopback(value: str, field: str) -> str:
+    """ARI, AMI and AudioSocket carry secrets and audio unencrypted: loopback addresses only."""
+    check_ip(value, field)
+    if not ipaddress.ip_address(value).is_loopback:
+        raise RenderError(f"{field} {value!r} must be a loopback address (127.x.x.x or ::1)")
+    return value
+
+
 def check_trunk(trunk: TrunkSettings) -> TrunkView:
     name = check_name(trunk.name, "trunk name")
     _no_newline(trunk.host, f"trunk {name} host")
@@ -296,6 +324,11 @@ def build_context(
     for field in ("ari_user", "ami_user", "app_name"):
         check_name(getattr(pbx, field), f"pbx.{field}")
     check_ip(pbx.bind_host, "pbx.bind_host")
+    check_loopback(pbx.local_host, "pbx.local_host")
+    if pbx.operator_proxy:
+        _no_newline(pbx.operator_proxy, "pbx.operator_proxy")
+        if not HOST_RE.match(pbx.operator_proxy):
+            raise RenderError(f"pbx.operator_proxy {pbx.operator_proxy!r} is not a host or host:port")
     if not NUMBER_RE.match(pbx.hotline_number):
         raise RenderError(f"pbx.hotline_number {pbx.hotline_number!r} must be 2-15 digits")
     ports = {
@@ -330,7 +363,7 @@ def build_context(
         "pbx": pbx,
         "layout": layout,
         "system_name": system_name(layout.instance),
-        "loopback": LOOPBACK,
+        "loopback": pbx.local_host,
         "realm": REALM,
         "fallback_journal": f"{layout.log_dir}/{FALLBACK_JOURNAL}",
         "timezone": check_timezone(settings.calendar.timezone, "calendar.timezone"),
@@ -338,7 +371,7 @@ def build_context(
         "ami_password": check_secret(pbx.ami_password, "pbx.ami_password"),
         "operators": [check_operator(op) for op in operators],
         "trunks": trunks,
-        "dev_trunk": settings.environment == "development" and pbx.dev_trunk,
+        "dev_trunk": dev_trunk_enabled(settings),
         "queue_timeout": QUEUE_TIMEOUT_S,
         "required_modules": REQUIRED_MODULES,
         "optional_modules": OPTIONAL_MODULES,

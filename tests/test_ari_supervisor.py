@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 
 import websockets
@@ -17,10 +18,12 @@ DATA = Path(__file__).parent / "data" / "ari"
 
 async def test_reconnects_and_resyncs_after_server_restart() -> None:
     paths: list[str] = []
+    auths: list[str] = []
 
     async def handler(ws: ServerConnection) -> None:
         assert ws.request is not None
         paths.append(ws.request.path)
+        auths.append(ws.request.headers.get("Authorization", ""))
         await ws.send("garbage that is not JSON")  # a malformed event must not end the session
         await ws.send((DATA / "stasis_start.json").read_text())
         await ws.wait_closed()
@@ -48,7 +51,8 @@ async def test_reconnects_and_resyncs_after_server_restart() -> None:
     task = asyncio.create_task(sup.run())
     await asyncio.wait_for(got.wait(), 5)
     assert isinstance(events[0], StasisStart)
-    assert "app=hotline" in paths[0] and "api_key=u%3Ap4ss" in paths[0]
+    assert "app=hotline" in paths[0] and "api_key" not in paths[0] and "p4ss" not in paths[0]
+    assert auths[0] == "Basic " + base64.b64encode(b"u:p4ss").decode()  # credentials in a header
 
     # Asterisk goes away ...
     server.close()

@@ -27,6 +27,7 @@ from pbx.audiosocket.codec import Audio, Uuid, encode
 from pbx.audiosocket.server import AudioSocketServer
 from pbx.controller import (
     DRAFT_VARIABLE,
+    FALLBACK_CONTEXT,
     OPERATOR_CONTEXT,
     CallController,
     CallSession,
@@ -226,6 +227,26 @@ async def test_caller_hangs_up_during_setup_is_abandoned() -> None:
     await server.close()
 
 
+async def test_no_call_record_sends_the_caller_through_the_journaling_fallback() -> None:
+    """The database is down at StasisStart: no record can be written, so the caller goes through the
+    dialplan fallback, which journals the call (imported into the call log later) on its way to the
+    operators; before, the caller reached the queue but the call left no trace."""
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+
+    async def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("database down")
+
+    calls.start = down  # type: ignore[method-assign, assignment]
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(ctl.calls[chan.id].setup, 3)  # type: ignore[arg-type]
+    assert ("continue", chan.id, FALLBACK_CONTEXT, "s") in ari.log
+    assert not any(e[0] == "continue" and e[2] == OPERATOR_CONTEXT for e in ari.log)
+    assert not handler.started.is_set()
+    await server.close()
+
+
 async def test_media_never_connects_sends_caller_to_operators() -> None:
     handler = ScriptedHandler()
     ctl, ari, calls, server = await make(handler)
@@ -301,7 +322,8 @@ async def test_resync_after_reconnect_and_shutdown_handoff() -> None:
     ari.live = [kept, orphan, stranger]
     await ctl.on_connected()
     assert calls.records["1.1"].outcome is Outcome.ABANDONED  # its channel vanished (Asterisk restart)
-    assert ("continue", "3.3", OPERATOR_CONTEXT, "s") in ari.log
+    # no call record was ever written for it: the dialplan fallback journals it on its way to the queue
+    assert ("continue", "3.3", FALLBACK_CONTEXT, "s") in ari.log
     assert not any(e[0] == "continue" and e[1] == "4.4" for e in ari.log)
     await ctl.shutdown()
     assert ("continue", "2.2", OPERATOR_CONTEXT, "s") in ari.log
@@ -350,4 +372,44 @@ async def test_records_of_calls_that_ended_out_of_sight_are_closed() -> None:
     ari.channels = down  # type: ignore[method-assign]
     assert await ctl.reconcile() == 0  # ARI unreachable: nothing is closed on a guess
     await ctl.shutdown()
+    await server.close()
+
+
+async def test_asterisk_dying_under_a_call_ends_it_as_failed_and_tells_the_handler() -> None:
+    """A cluster node's Asterisk crashes: the ARI socket drops and ARI refuses connections. The live
+    call ends at once as failed and its handler hears it was lost with the PBX (a call-back draft)."""
+    handler = ScriptedHandler()
+    lost: list[bool] = []
+    handler.on_pbx_lost = lambda: lost.append(True)  # type: ignore[attr-defined]
+    ctl, ari, calls, server = await make(handler)
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(handler.started.wait(), 3)
+
+    async def refused() -> list[Channel]:
+        raise AriError("GET /channels: All connection attempts failed")  # no HTTP status at all
+
+    ari.channels = refused  # type: ignore[method-assign]
+    await ctl.on_disconnected()
+    for _ in range(200):
+        if not ctl.calls:
+            break
+        await asyncio.sleep(0.01)
+    assert not ctl.calls and lost == [True] and handler.hangups == 1
+    assert calls.records[chan.id].outcome is Outcome.FAILED and calls.records[chan.id].ended_at
+    await server.close()
+
+
+async def test_a_dropped_ari_socket_with_asterisk_alive_leaves_calls_alone() -> None:
+    handler = ScriptedHandler()
+    ctl, ari, calls, server = await make(handler)
+    chan = caller_channel()
+    await ctl.on_event(StasisStart(type="StasisStart", channel=chan))
+    await asyncio.wait_for(handler.started.wait(), 3)
+    ari.live = [chan]
+    await ctl.on_disconnected()  # ARI still answers: a network blip, the reconnect resyncs
+    await asyncio.sleep(0.05)
+    assert chan.id in ctl.calls and handler.hangups == 0
+    await ctl.on_event(StasisEnd(type="StasisEnd", channel=chan))
+    assert calls.records[chan.id].outcome is Outcome.ABANDONED
     await server.close()

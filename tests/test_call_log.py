@@ -82,3 +82,27 @@ def test_host_recording_path() -> None:
     assert host_recording_path(inner, root) == root + inner
     assert host_recording_path(inner, "") == inner
     assert host_recording_path("", root) == ""
+
+
+def test_records_name_the_node_that_took_the_call(db_url: str, tmp_path: object) -> None:
+    """Two nodes share one database: each record says which node's log (or journal) wrote it."""
+    from pathlib import Path
+
+    from pbx.fallback_calls import import_journal
+
+    engine = make_engine(db_url)
+    try:
+        repo = SqlCallRepository(make_session_factory(engine))
+        CallLog(repo, node="node1").start("hotline-node1-1.1", "0912345678", "1022")
+        CallLog(repo, node="node2").start("hotline-node2-1.1", "0987654321", "1022")
+        journal = Path(str(tmp_path)) / "fallback.journal"
+        journal.write_text("start|1795000000|hotline-node2-2.1|0911|1022|FAILED|/rec.wav\n")
+        assert import_journal(journal, Path(str(tmp_path)) / "offset", repo, node="node2") == 1
+        nodes = {r.channel_id: r.node for r in CallLog(repo).recent()}
+        assert nodes == {
+            "hotline-node1-1.1": "node1",
+            "hotline-node2-1.1": "node2",
+            "hotline-node2-2.1": "node2",
+        }
+    finally:
+        engine.dispose()

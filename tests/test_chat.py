@@ -154,10 +154,10 @@ def test_create_files_the_ticket_and_reads_the_tracking_code(
     assert code == 0, out
     [ticket] = data["tickets"]
     assert ticket["complete"] is True and tracking.is_valid(ticket["code"])
-    from nlu.dialogue.slots import digits_vi
+    from nlu.dialogue.slots import code_vi
 
     spoken = out[: out.index("\n{")]
-    assert spoken.count(f"theo dõi là: {digits_vi(ticket['code'])}.") == 2
+    assert spoken.count(f"theo dõi là: {code_vi(ticket['code'])}.") == 2
     # and the ticket can be looked up by its tracking code in the next call
     code2, out2, _ = chat(["tôi muốn hỏi kết quả xử lý phản ánh", f"#{ticket['code']}#", "không"], "--create")
     assert code2 == 0, out2

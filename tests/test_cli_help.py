@@ -3,6 +3,8 @@ leaf commands carry an example in their epilog."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -56,3 +58,21 @@ OWN_GROUPS = ("db", "agencies", "routing", "tickets")
 )
 def test_leaf_commands_show_an_example(path: tuple[str, ...], cmd: click.Command) -> None:
     assert cmd.epilog and "hotline " in cmd.epilog
+
+
+def test_bench_call_usage_names_only_real_options() -> None:
+    """bench/call.py's usage line advertises only options its parser accepts (it offered a --quick)."""
+    import re
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "bench" / "call.py"
+    usage = [line for line in script.read_text(encoding="utf-8").splitlines() if "bench/call.py [" in line]
+    advertised = {m for line in usage for m in re.findall(r"\[(--[a-z][a-z0-9-]*)", line)}
+    assert advertised
+    out = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr[-500:]
+    options = set(re.findall(r"^\s+(--[a-z][a-z0-9-]*)", out.stdout, flags=re.M))
+    assert advertised <= options, advertised - options

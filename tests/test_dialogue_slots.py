@@ -13,7 +13,6 @@ from nlu.dialogue.prompts import render, template_names, time_vi
 from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import (
     apply_entities,
-    content_from_report,
     digits_vi,
     field_named,
     is_dossier_tail,
@@ -24,6 +23,7 @@ from nlu.dialogue.slots import (
     spoken_digits,
     yes_no,
 )
+from nlu.normalize.content import report_content
 
 
 @pytest.mark.parametrize(
@@ -67,8 +67,8 @@ def test_name_from_answer(text: str, name: str) -> None:
 
 def test_content_strips_the_preamble_and_keeps_the_callers_words() -> None:
     text = "Alo tôi muốn phản ánh về việc đèn đường ở ngõ 7 Thái Hà bị hỏng cả tuần"
-    assert content_from_report(text) == "Đèn đường ở ngõ 7 Thái Hà bị hỏng cả tuần"
-    assert content_from_report("tôi muốn phản ánh") == ""
+    assert report_content(text) == "Đèn đường ở ngõ 7 Thái Hà bị hỏng cả tuần"
+    assert report_content("tôi muốn phản ánh") == ""
 
 
 def test_digits() -> None:
@@ -129,6 +129,7 @@ def test_every_template_renders_on_one_line() -> None:
         "r": DossierResult("x", True, "Đang xử lý", "", "2026-11-25"),
         "retry": True,
         "p": load_procedures()[0],
+        "taken": ["name", "phone"],
     }
     names = template_names()
     assert len(names) >= 30
@@ -153,7 +154,18 @@ def test_helpers_never_crash_and_never_invent_digits(text: str) -> None:
     yes_no(text)
     field_named(text)
     name_from_answer(text)
-    content_from_report(text)
+    report_content(text)
+    report_content(text, "Nguyễn Văn An")
     out_of_scope(text)
     assert len(keyed_digits(text)) == sum(ch in "0123456789" for ch in text)
     assert is_phone(keyed_digits(text)) == is_phone(keyed_digits(text) or "x")
+
+
+def test_tracking_codes_are_read_in_groups_and_zero_runs_are_counted() -> None:
+    from nlu.dialogue.slots import code_vi, spoken_digits
+
+    assert code_vi("382917465") == "ba tám hai, chín một bảy, bốn sáu năm"
+    assert code_vi("000000013") == "bảy số không, một ba"  # a first-format code
+    assert code_vi("000012340") == "bốn số không, một hai ba, bốn không"
+    for code in ("382917465", "000000013", "000012340"):
+        assert spoken_digits(code_vi(code)) == code

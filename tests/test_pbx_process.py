@@ -124,6 +124,8 @@ def test_a_call_without_the_app_lands_in_the_queue_and_is_recorded(
     assert recording.read_bytes()[:4] == b"RIFF"
     log = asterisk.host_path(f"{asterisk.layout.log_dir}/messages.log").read_text(errors="replace")
     assert "Stasis app 'hotline' doesn't exist" in log  # the app was absent: the fallback took the call
+    # messages.log names the call by its id, never by the caller's number ("sipp" from SIPp)
+    assert "|sipp|" not in log and "call from sipp" not in log and "Executing [" not in log
     # The app never saw the call; Asterisk's fallback journal gives the call log its record anyway.
     journal = asterisk.host_path(f"{asterisk.layout.log_dir}/{JOURNAL_NAME}")
     assert journal.stat().st_mode & 0o077 == 0, "the journal holds callers' numbers"

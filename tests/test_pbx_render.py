@@ -90,6 +90,19 @@ def test_production_has_no_dev_trunk_and_fastagi_is_optional(tmp_path: Path) -> 
     assert "AGI(agi://127.0.0.1:4573/dtmf)" in files["extensions.conf"]
 
 
+def test_the_dev_trunk_is_refused_in_production_and_on_by_default_in_development(tmp_path: Path) -> None:
+    secrets = {"ari_password": GOOD_SECRET, "ami_password": GOOD_SECRET}
+    prod = Settings(environment="production", pbx=PbxSettings(dev_trunk=True, **secrets))
+    with pytest.raises(RenderError, match="refused when environment = production"):
+        render_all(prod, layout(tmp_path), [])
+    off = Settings(environment="production", pbx=PbxSettings(dev_trunk=False, **secrets))
+    assert "dev-local" not in render_all(off, layout(tmp_path), [])["pjsip.conf"]
+    dev = Settings(environment="development", pbx=PbxSettings(**secrets))
+    assert "dev-local" in render_all(dev, layout(tmp_path), [])["pjsip.conf"]
+    dev_off = Settings(environment="development", pbx=PbxSettings(dev_trunk=False, **secrets))
+    assert "dev-local" not in render_all(dev_off, layout(tmp_path), [])["pjsip.conf"]
+
+
 @pytest.mark.parametrize(
     "overrides",
     [

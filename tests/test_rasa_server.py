@@ -19,6 +19,7 @@ import pytest
 
 from nlu.evaluation import Prediction, parse_lines, score
 from nlu.interpreter import FallbackInterpreter, RasaInterpreter, ResilientInterpreter
+from nlu.rasa_auth import bearer_headers
 from nlu.rasa_env import RasaEnv
 from nlu.rasa_server import ensure_token, is_ready, read_pid, run_rasa, serve, stop, validate
 from tests.rasa_fixture import free_port
@@ -47,6 +48,14 @@ def test_parse_over_http_needs_the_token(rasa_server: tuple[str, str, Path]) -> 
     assert httpx.post(f"{url}/model/parse", json={"text": "alo"}).status_code == 401
     assert (
         httpx.post(f"{url}/model/parse", params={"token": "wrong"}, json={"text": "alo"}).status_code == 401
+    )
+    # the shared secret is never accepted in the URL (where httpx would log it), only as a signed bearer
+    assert httpx.post(f"{url}/model/parse", params={"token": token}, json={"text": "alo"}).status_code == 401
+    forged = bearer_headers("not-the-secret-" + "x" * 32)
+    assert httpx.post(f"{url}/model/parse", headers=forged, json={"text": "alo"}).status_code == 401
+    assert (
+        httpx.post(f"{url}/model/parse", headers=bearer_headers(token), json={"text": "alo"}).status_code
+        == 200
     )
     result = RasaInterpreter(url, token, timeout_s=5.0).interpret(
         "số điện thoại của tôi là không chín một hai ba bốn năm sáu bảy tám", NOW

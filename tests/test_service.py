@@ -379,3 +379,36 @@ def test_change_hooks_run_inside_the_transaction(world: World) -> None:
         svc.reject(code, "không thuộc thẩm quyền", "d")
     assert seen == [("create", "Mới tạo"), ("dispatch", "Đã chuyển xử lý"), ("reject", "Từ chối")]
     assert svc.get(code).status is Status.DISPATCHED  # the refused change was rolled back
+
+
+def test_audit_stores_what_changed_not_the_whole_ticket(world: World, tmp_path: Path) -> None:
+    """One dispatch of a ticket with a long transcript used to store two full copies of it."""
+    import json
+
+    big = {**REPORT, "transcript": "Người gọi: rác tồn đọng ở ngõ 5. " * 2_500}  # ~80,000 characters
+    code = world.tickets.create(big, "ai-bot").ticket.code
+    world.tickets.dispatch(code, "dieu-phoi")
+    world.tickets.accept(code, "ubnd")
+    world.tickets.complete(code, "Đã thu gom", "ubnd", [_evidence(tmp_path)])
+    create, dispatch, accept, complete = world.tickets.audit_trail(code)
+    assert len(json.dumps(create.after, default=str, ensure_ascii=False)) > 80_000  # creating it: all new
+    for entry in (dispatch, accept, complete):
+        size = len(json.dumps(entry.before, default=str)) + len(json.dumps(entry.after, default=str))
+        assert size < 4_000, (entry.action, size)
+        assert "transcript" not in (entry.after or {})
+    assert dispatch.before is not None and dispatch.after is not None
+    assert dispatch.before["status"] == "Mới tạo" and dispatch.after["status"] == "Đã chuyển xử lý"
+    assert complete.before["attachments"] == {"count": 0}
+    assert complete.after["attachments"]["count"] == 1
+    assert complete.after["attachments"]["added"][0]["filename"] == "bien_ban.jpg"
+
+
+def test_audit_diff_of_nested_fields() -> None:
+    from ticketing.service import audit_diff
+
+    before = {"status": "a", "caller": {"name": "", "phone": "09"}, "tags": [1], "same": [1, 2]}
+    after = {"status": "a", "caller": {"name": "An", "phone": "09"}, "tags": [2], "same": [1, 2], "new": 1}
+    assert audit_diff(before, after) == (
+        {"caller": {"name": ""}, "tags": [1], "new": None},
+        {"caller": {"name": "An"}, "tags": [2], "new": 1},
+    )

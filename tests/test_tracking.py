@@ -19,15 +19,26 @@ def test_known_damm_vector() -> None:
 
 
 def test_make_code_shape() -> None:
-    assert make_code(1) == "000000013"
-    assert make_code(1234) == "000012340"
-    assert make_code(MAX_SEQUENCE).startswith("99999999")
-    for seq in (1, 42, 1234, 99_999_999):
+    # first-format codes (zero-padded sequence) stay valid and keep their sequence number
+    assert tracking.legacy_code(1) == "000000013" and tracking.sequence_of("000000013") == 1
+    assert tracking.legacy_code(1234) == "000012340" and tracking.sequence_of("000012340") == 1234
+    assert is_valid(tracking.legacy_code(9_999_999))
+    # new codes never start with 0, so they never collide with a first-format code
+    assert make_code(1) == "472914938" and make_code(1234) == "377023628"
+    for seq in (1, 42, 1234, 9_999_999, MAX_SEQUENCE):
         code = make_code(seq)
         assert len(code) == CODE_LENGTH == 9
         assert code.isdigit()
         assert is_valid(code)
         assert tracking.sequence_of(code) == seq
+        assert code[0] != "0"
+
+
+def test_new_codes_are_easy_to_note_from_one_hearing() -> None:
+    codes = [make_code(n) for n in range(1, 20_001)]
+    assert len(set(codes)) == len(codes)
+    assert sum("0000" in c for c in codes) / len(codes) < 0.001  # no long runs of zeros
+    assert all(c[0] != "0" for c in codes)
 
 
 @pytest.mark.parametrize("bad", [0, -1, MAX_SEQUENCE + 1])
@@ -43,7 +54,7 @@ def test_make_code_refuses_non_int(bad: object) -> None:
 
 
 def test_normalize_and_grouping() -> None:
-    code = make_code(1234)
+    code = tracking.legacy_code(1234)
     assert normalize(" 000 012-340 ") == "000012340"
     assert normalize("000.012.340") == code
     assert tracking.grouped(code) == "000 012 340"
@@ -99,3 +110,9 @@ def test_detection_exhaustively_over_a_block() -> None:
                     assert not is_valid(code[:i] + d + code[i + 1 :])
             if i < CODE_LENGTH - 1 and code[i] != code[i + 1]:
                 assert not is_valid(code[:i] + code[i + 1] + code[i] + code[i + 2 :])
+
+
+@given(sequences)
+def test_legacy_round_trip(seq: int) -> None:
+    if seq < 10**7:
+        assert tracking.sequence_of(tracking.legacy_code(seq)) == seq

@@ -82,6 +82,8 @@ def test_up_detach_then_down(fresh: dict[str, str]) -> None:
     data_dir = Path(env["HOTLINE_DATA_DIR"])
     up = hotline(env, "up", "--detach")
     assert up.returncode == 0, up.stdout + up.stderr
+    # the unauthenticated development trunk is on (environment = development): said loudly
+    assert "WARNING" in up.stderr and "the development trunk is ON" in up.stderr, up.stderr
     # No secrets were configured: `up` generated them into a private file the settings loader reads.
     secrets_file = data_dir / "secrets.toml"
     assert secrets_file.stat().st_mode & 0o777 == 0o600
@@ -186,3 +188,33 @@ def test_render_refuses_a_placeholder_secret_in_one_line(fresh: dict[str, str]) 
     newline["HOTLINE_PBX__AMI_PASSWORD"] = "x" * 20
     result = hotline(newline, "pbx", "render")
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_down_then_up_at_once(fresh: dict[str, str]) -> None:
+    """An operator restarting after a config change: `down` then `up --detach` without waiting."""
+    import socket
+
+    env = fresh
+    http_port = int(env["HOTLINE_PBX__HTTP_PORT"])
+    up = hotline(env, "up", "--detach")
+    assert up.returncode == 0, up.stdout + up.stderr
+    # A client connected to ARI's HTTP port while Asterisk stops (as a console or the app may be):
+    # Asterisk closes first, so its end of the connection is left in TIME_WAIT on the port.
+    client = socket.create_connection(("127.0.0.1", http_port), timeout=30)
+    client.sendall(b"GET /ari/asterisk/info HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never finished
+    down = hotline(env, "down")
+    assert down.returncode == 0, down.stderr
+    with client:
+        while client.recv(4096):
+            pass
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:  # TIME_WAIT is left on the port
+        try:
+            plain.bind(("127.0.0.1", http_port))
+            left_in_time_wait = False
+        except OSError:
+            left_in_time_wait = True
+    assert left_in_time_wait, "the stopped Asterisk left no TIME_WAIT socket: the test proves nothing"
+    again = hotline(env, "up", "--detach")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "app: taking calls" in again.stdout, again.stdout
+    assert status(env)["running"] is True

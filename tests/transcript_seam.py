@@ -32,7 +32,7 @@ class TranscriptSeam:
     def in_speech(self) -> bool:
         return self._endpointer.in_speech
 
-    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = ()) -> None:
+    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = (), slot: str = "") -> None:
         self.grammar = grammar
         self._endpointer.reset()
 

@@ -51,21 +51,17 @@ class FileAttachmentStore:
 
     def put_file(self, path: Path) -> StoredBlob:
         path = Path(path)
-        if not path.is_file():
-            raise AttachmentError(f"file not found: {path}")
-        h = hashlib.sha256()
-        size = 0
-        with path.open("rb") as src:
-            while chunk := src.read(_CHUNK):
-                h.update(chunk)
-                size += len(chunk)
+        digest = file_digest(path)
 
         def copy(out: BinaryIO) -> None:
-            with path.open("rb") as src:
-                while chunk := src.read(_CHUNK):
-                    out.write(chunk)
+            try:
+                with path.open("rb") as src:
+                    while chunk := src.read(_CHUNK):
+                        out.write(chunk)
+            except OSError as exc:
+                raise _unreadable(path, exc) from exc
 
-        blob = self._store(h.hexdigest(), size, copy)
+        blob = self._store(digest.sha256, digest.size, copy)
         # The source might have changed between hashing and copying: the stored bytes must match.
         self.read_verified_size(blob.sha256)
         return blob
@@ -111,6 +107,31 @@ class FileAttachmentStore:
         if _hash_file(path) != sha256:
             raise AttachmentError(f"attachment {sha256} is corrupted (hash mismatch)")
         return path.stat().st_size
+
+
+def file_digest(path: Path) -> StoredBlob:
+    """SHA-256 and size of a file to attach, without storing it (a refused step must leave no blob).
+
+    A missing, unreadable or special file is an :class:`AttachmentError` with a one-line message.
+    """
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise AttachmentError(f"Không tìm thấy tệp {path} / file not found: {path}")
+        h = hashlib.sha256()
+        size = 0
+        with path.open("rb") as src:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    return StoredBlob(h.hexdigest(), size)
+
+
+def _unreadable(path: Path, exc: OSError) -> AttachmentError:
+    reason = exc.strerror or type(exc).__name__
+    return AttachmentError(f"Không đọc được tệp {path} / cannot read {path}: {reason}")
 
 
 def _hash_file(path: Path) -> str:

@@ -43,6 +43,7 @@ class CallRecord:
     ticket_code: str = ""
     draft_id: str = ""
     source: CallSource = CallSource.APP
+    node: str = ""  # the PBX node that took the call (its Asterisk instance); "" before clusters
 
     @property
     def duration_s(self) -> float | None:
@@ -72,9 +73,10 @@ def _utcnow() -> datetime:
 class CallLog:
     """Start, annotate and finish call records. Every method is synchronous and short."""
 
-    def __init__(self, repo: CallRepository, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, repo: CallRepository, clock: Callable[[], datetime] = _utcnow, node: str = "") -> None:
         self._repo = repo
         self._clock = clock
+        self.node = node  # written on every record this log starts
 
     def start(self, channel_id: str, caller: str, called: str, recording: str = "") -> CallRecord:
         existing = self._repo.by_channel(channel_id)
@@ -87,6 +89,7 @@ class CallLog:
                 called=called,
                 started_at=self._clock(),
                 recording=recording,
+                node=self.node,
             )
         )
 

@@ -8,6 +8,8 @@ Safe to run twice, or on several hosts against one PostgreSQL database:
   ``scheduler_leases`` taken with one conditional UPDATE), renewed at every tick;
 * even if two sweeps overlap (a lease that expired mid-sweep), each ticket is changed under its row
   lock and version check and only when a rung is actually due, and every message has a dedupe key;
+* the fallback-call journal of a PBX node is folded into the call log by one runner of that node at a
+  time (the ``call-import:<node>`` lease): every node of a cluster imports its own journal;
 * outbox delivery runs on every runner: messages are claimed with a lease per message
   (:class:`ticketing.db.outbox.SqlOutboxRepository`), so none is sent twice.
 
@@ -29,6 +31,7 @@ from ticketing.ports import Clock
 log = logging.getLogger(__name__)
 
 SWEEP_LEASE = "deadline-sweep"
+CALL_IMPORT_LEASE = "call-import"  # one per PBX node: "call-import:node1"
 
 
 class Leases(Protocol):
@@ -74,6 +77,7 @@ class Scheduler:
         lease_ttl: timedelta = timedelta(minutes=5),
         delivery_batch: int = 200,
         call_import: Callable[[], int] | None = None,
+        node: str = "",
     ) -> None:
         if not cities:
             raise ValueError("the scheduler needs at least one city")
@@ -81,6 +85,7 @@ class Scheduler:
         self.cities, self.holder, self.dispatcher = tuple(cities), holder, dispatcher
         self.lease_ttl, self.delivery_batch = lease_ttl, delivery_batch
         self.call_import = call_import
+        self.import_lease = f"{CALL_IMPORT_LEASE}:{node}"  # node: the PBX whose journal is imported
 
     def tick(self) -> TickReport:
         """One round: sweep (if this runner holds the lease), then deliver due messages."""
@@ -91,8 +96,10 @@ class Scheduler:
         if leader:
             for city in self.cities:
                 changed.extend(self.sweeper.sweep_deadlines(city))
-            if self.call_import is not None:
-                imported = self.call_import()
+        if self.call_import is not None and self.leases.acquire(
+            self.import_lease, self.holder, now, self.lease_ttl
+        ):
+            imported = self.call_import()
         delivery = None
         if self.dispatcher is not None:
             delivery = self.dispatcher.deliver_due(self.delivery_batch)
@@ -123,5 +130,7 @@ class Scheduler:
         finally:
             try:
                 self.leases.release(SWEEP_LEASE, self.holder)
+                if self.call_import is not None:
+                    self.leases.release(self.import_lease, self.holder)
             except Exception:  # the database may be the reason we stop
                 log.warning("could not release the sweep lease; it expires by itself")

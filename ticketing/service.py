@@ -11,6 +11,7 @@ changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import reference
-from ticketing.attachments import guess_media_type
+from ticketing.attachments import file_digest, guess_media_type
 from ticketing.domain import duplicates, routing, sla, tracking, workflow
 from ticketing.domain.calendar import WorkingCalendar
 from ticketing.domain.errors import ValidationError
@@ -31,6 +32,7 @@ from ticketing.ports import (
     AuditEntry,
     Clock,
     RoutingRuleRecord,
+    StoredBlob,
     TicketQuery,
     UnitOfWork,
 )
@@ -142,6 +144,28 @@ def snapshot(ticket: Ticket) -> dict[str, Any]:
     data = dataclasses.asdict(ticket)
     data.pop("history", None)
     return data
+
+
+def audit_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What changed between two snapshots, as (old values, new values) of the changed fields only.
+
+    Nested objects (caller, place) are compared field by field; a list that only grew (attachments)
+    is recorded as its old and new length with the added items. One workflow step on a ticket with a
+    10 MB transcript thus stores a few hundred bytes, not two copies of the ticket.
+    """
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for key in [*before, *(k for k in after if k not in before)]:
+        was, now = before.get(key), after.get(key)
+        if was == now:
+            continue
+        if isinstance(was, Mapping) and isinstance(now, Mapping):
+            old[key], new[key] = audit_diff(was, now)
+        elif isinstance(was, list) and isinstance(now, list) and now[: len(was)] == was:
+            old[key], new[key] = {"count": len(was)}, {"count": len(now), "added": now[len(was) :]}
+        else:
+            old[key], new[key] = was, now
+    return old, new
 
 
 def _check_code(code: str) -> str:
@@ -353,9 +377,10 @@ class TicketService:
 
     def draft_result(self, code: str, text: str, actor: str, evidence: Sequence[Path] = ()) -> Ticket:
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
-            workflow.check_allowed(t, workflow.Action.DRAFT_RESULT)  # before any file is stored
-            self._attach_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
+            workflow.check_allowed(t, workflow.Action.DRAFT_RESULT)
+            staged = self._stage_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
             workflow.draft_result(t, text, actor, now)
+            self._store_staged(staged)  # only once the domain accepted the step
 
         return self._change(code, actor, "draft_result", step)
 
@@ -370,19 +395,21 @@ class TicketService:
         )
 
     def complete(self, code: str, result: str, actor: str, evidence: Sequence[Path] = ()) -> Ticket:
-        """Done: the evidence files are stored (content-addressed) and attached first, then the rule
-        "result + at least one evidence attachment" is checked by the domain."""
+        """Done: the evidence files are hashed and attached, the rule "result + at least one evidence
+        attachment" is checked by the domain, and only then are the files stored (a refused step
+        leaves no blob behind)."""
 
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
-            workflow.check_allowed(t, workflow.Action.COMPLETE)  # before any file is stored
-            self._attach_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
+            workflow.check_allowed(t, workflow.Action.COMPLETE)
+            staged = self._stage_files(t, evidence, AttachmentKind.EVIDENCE, actor, now)
             workflow.complete(t, result, actor, now)
+            self._store_staged(staged)
 
         return self._change(code, actor, "complete", step)
 
     def attach(self, code: str, path: Path, kind: AttachmentKind | str, actor: str) -> Ticket:
         def step(uow: UnitOfWork, t: Ticket, now: datetime) -> None:
-            self._attach_files(t, [path], AttachmentKind(kind), actor, now)
+            self._store_staged(self._stage_files(t, [path], AttachmentKind(kind), actor, now))
 
         return self._change(code, actor, "add_attachment", step)
 
@@ -513,27 +540,46 @@ class TicketService:
             raise ValidationError(
                 "Tệp đính kèm cần nội dung hoặc đường dẫn / an attachment needs either data or a path"
             )
-        if item.data is not None:
-            blob = self.attachments.put_bytes(item.data)
-        else:
-            path = Path(str(item.path))
-            if not path.is_file():
-                raise ValidationError(f"Không tìm thấy tệp {path} / file not found: {path}")
-            blob = self.attachments.put_file(path)
         media = item.media_type or guess_media_type(item.filename)
-        att = Attachment(blob.sha256, AttachmentKind(item.kind), item.filename, media, blob.size, now, actor)
+        kind = AttachmentKind(item.kind)
+        if item.data is not None:
+            data = item.data
+            digest = StoredBlob(hashlib.sha256(data).hexdigest(), len(data))
+            att = Attachment(digest.sha256, kind, item.filename, media, digest.size, now, actor)
+            workflow.add_attachment(t, att, actor, now)  # the domain's rules first, then the bytes
+            self.attachments.put_bytes(data)
+            return
+        path = Path(str(item.path))
+        if not path.is_file():
+            raise ValidationError(f"Không tìm thấy tệp {path} / file not found: {path}")
+        digest = file_digest(path)
+        att = Attachment(digest.sha256, kind, item.filename, media, digest.size, now, actor)
         workflow.add_attachment(t, att, actor, now)
+        self._store_staged([(path, digest.sha256)])
 
-    def _attach_files(
+    def _stage_files(
         self, t: Ticket, paths: Sequence[Path], kind: AttachmentKind, actor: str, now: datetime
-    ) -> None:
+    ) -> list[tuple[Path, str]]:
+        """Hash each file and attach it to the ticket in memory; nothing is stored yet. Returns the
+        files to store with :meth:`_store_staged` once every rule of the step has passed."""
+        staged: list[tuple[Path, str]] = []
         for path in paths:
             path = Path(path)
             if not path.is_file():
                 raise ValidationError(f"Không tìm thấy tệp {path} / file not found: {path}")
-            blob = self.attachments.put_file(path)
-            att = Attachment(blob.sha256, kind, path.name, guess_media_type(path.name), blob.size, now, actor)
+            digest = file_digest(path)
+            att = Attachment(
+                digest.sha256, kind, path.name, guess_media_type(path.name), digest.size, now, actor
+            )
             workflow.add_attachment(t, att, actor, now)
+            staged.append((path, digest.sha256))
+        return staged
+
+    def _store_staged(self, staged: list[tuple[Path, str]]) -> None:
+        for path, sha256 in staged:
+            blob = self.attachments.put_file(path)
+            if blob.sha256 != sha256:
+                raise ValidationError(f"Tệp {path} vừa bị thay đổi / {path} changed while it was attached")
 
     def _change(
         self,
@@ -556,7 +602,8 @@ class TicketService:
             if only_if_changed and len(ticket.history) == events:
                 return ticket
             uow.tickets.save(ticket)
-            self._audit(uow, now, actor, "ticket", norm, action, before, snapshot(ticket))
+            changed_from, changed_to = audit_diff(before, snapshot(ticket))
+            self._audit(uow, now, actor, "ticket", norm, action, changed_from, changed_to)
             for hook in self.on_change:
                 hook(uow, action, ticket)
             uow.commit()

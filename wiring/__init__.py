@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from config.settings import Settings
@@ -19,6 +20,7 @@ from ticketing.credentials import CredentialService
 from ticketing.notify import Contact, TicketNotifier
 from ticketing.ports import SystemClock, UnitOfWork
 from ticketing.public import Publication
+from ticketing.retention import RetentionService
 from ticketing.service import AdminService, TicketService
 from ticketing.staff import StaffService
 from ticketing.users import UserService
@@ -41,6 +43,16 @@ if TYPE_CHECKING:
 
 class WiringError(ValueError):
     """The settings ask for a service that cannot be built (one line, for the user)."""
+
+
+def _recording_to_host(settings: Settings) -> Callable[[str], Path]:
+    """How a path Asterisk wrote maps to the host (inside its chroot root, or as it is)."""
+    from pbx.install import InstallError, layout
+
+    try:
+        return layout(settings).to_host
+    except InstallError:
+        return Path
 
 
 class Services:
@@ -105,6 +117,20 @@ class Services:
             lambda city: calendar_config.preset_for(city, s),
             city=s.city,
             on_change=[self.notifier, self.webhook_notifier],
+        )
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        from ticketing.db.retention import SqlRetentionRepository
+
+        s = self.settings
+        return RetentionService(
+            SqlRetentionRepository(self.session_factory),
+            s.attachments_dir,
+            _recording_to_host(s),
+            self.clock.now,
+            s.retention.days,
+            s.retention.blob_grace_hours,
         )
 
     @cached_property
@@ -193,7 +219,7 @@ class Services:
     def call_log(self) -> CallLog:
         from ticketing.calls import CallLog
 
-        return CallLog(self.call_records)
+        return CallLog(self.call_records, node=self.settings.pbx.instance)
 
     def import_fallback_calls(self) -> int:
         """Fold the PBX's journal of calls the app never saw into the call log."""
@@ -219,6 +245,7 @@ class Services:
             holder=holder,
             dispatcher=self.dispatcher(holder),
             call_import=self.import_fallback_calls,
+            node=self.settings.pbx.instance,
         )
 
     # -- understanding and lookups ------------------------------------------------------------------
@@ -268,6 +295,20 @@ class Services:
         if call.dossier_url:
             return HttpDossierSource(call.dossier_url, call.dossier_token, call.dossier_timeout_s)
         return DossierTable(self.settings.data_dir / "dossiers.csv")
+
+    def speech(self, engine: str = "") -> tuple[Any, Any]:
+        """The speech recogniser's model (``asr.engine``, or ``engine``: vosk/whisper), loaded once
+        per process: ``(nlu.asr.engines.Choice, model)``; raises ``AsrUnavailable``."""
+        from nlu.asr import engines
+
+        return engines.load(self.settings, engine)
+
+    @cached_property
+    def prompts(self) -> Any:
+        """The prompt library (espeak-ng, with human recordings where imported)."""
+        from pbx.prompts import prompt_library
+
+        return prompt_library(self.settings)
 
     @cached_property
     def publication(self) -> Publication:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from config.settings import Settings
-from nlu.asr.models import resolve_model_path
-from nlu.asr.recognizer import AsrUnavailable, StreamingRecognizer, load_model
+from nlu.asr import engines
+from nlu.asr.recognizer import AsrUnavailable
 from nlu.knowledge import default_index
 from pbx.ai_operator.desk import AmiOperatorDesk
 from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactory
@@ -36,17 +36,20 @@ log = logging.getLogger(__name__)
 
 
 def recognizer_factory(settings: Settings) -> RecognizerFactory | None:
-    """The configured (or first installed) Vosk model, loaded now; None when there is none."""
-    path = resolve_model_path(settings.nlu.vosk_model_path, settings.models_dir)
-    if path is None:
-        log.error("no speech model installed (hotline models fetch vi-small): keypad-only calls")
+    """The configured engine's model (``asr.engine``: Vosk or Whisper), loaded now; None when there is
+    none."""
+    if engines.choose(settings) is None:
+        log.error(
+            "no speech model installed (hotline models fetch whisper-base, or vi-small): keypad-only calls"
+        )
         return None
     try:
-        model = load_model(str(path))
+        choice, model = engines.load(settings)
     except AsrUnavailable as exc:
         log.error("%s: keypad-only calls", exc)
         return None
-    return lambda: StreamingRecognizer(model)
+    log.info("speech recognition: %s (%s)", choice.engine, choice.path)
+    return engines.recognizer_maker(choice, model, settings)
 
 
 def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
@@ -58,7 +61,7 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    return import_journal(journal, offset, repo)
+    return import_journal(journal, offset, repo, node=lay.instance)
 
 
 @dataclass

@@ -112,8 +112,9 @@ class StreamingRecognizer:
     def in_speech(self) -> bool:
         return self._endpointer.in_speech
 
-    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = ()) -> None:
-        """Start listening for the next utterance with the given per-slot grammar."""
+    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = (), slot: str = "") -> None:
+        """Start listening for the next utterance with the given per-slot grammar (``slot`` is not
+        used by Vosk: the grammar carries the restriction)."""
         import vosk
 
         spec = grammar_json(grammar, extra_words)

@@ -22,23 +22,34 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import reference
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
 from nlu.dialogue.prompts import render
+from nlu.dialogue.review import ReviewItem
 from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import (
+    address_from_place,
     apply_entities,
-    content_from_report,
+    asks_operator,
+    correction_pieces,
     field_named,
     is_dossier_tail,
     is_phone,
     keyed_digits,
     name_from_answer,
+    name_in_correction,
+    place_words,
     spoken_digits,
+    time_unknown,
+    time_words,
     yes_no,
 )
+from nlu.intent_rules import asks_for_operator, says_goodbye
+from nlu.normalize import extract_entities
+from nlu.normalize.content import report_content
 from ticketing.domain import tracking
 
 log = logging.getLogger(__name__)
@@ -70,6 +81,9 @@ _SLOT_PROMPTS = {
     "phone": "ask_phone",
 }
 _DIGIT_SLOTS = {"phone", "dossier_code", "tracking_code"}
+_OTHER_SERVICES = ("procedure_question", "dossier_lookup")
+_COLLECTING = (Phase.REPORT, Phase.CONFIRM, Phase.CORRECTION)
+_CODE_MIN_DIGITS = 6  # fewer digits ("linh" in a street name) are not a tracking code
 _YESNO_SLOTS = {"phone_confirm", "confirm", "operator_offer", "procedure_sms"}
 
 Clock = Callable[[], datetime]
@@ -116,6 +130,10 @@ class DialogueEngine:
         self._not_found = 0
         self._out: list[act.Action] = []
         self._explained: Any = None  # the procedure last explained (offered by SMS)
+        self.review_items: list[ReviewItem] = []  # turns for the learning loop (nlu.review)
+        self.answered: list[str] = []  # services given: "procedure", "dossier", "ticket_status", "refusal"
+        self._turn_text = ""
+        self._caller_turns = 0
 
     # -- public API ---------------------------------------------------------------------------------
 
@@ -186,6 +204,8 @@ class DialogueEngine:
         self._out.append(act.Listen(self.slot, grammar))
 
     def _transfer(self, reason: str, urgent: bool = False) -> None:
+        if not urgent:
+            self._keep_for_review("handoff")
         if urgent:
             self._say("urgent_transfer")
         else:
@@ -212,8 +232,27 @@ class DialogueEngine:
         self.phase = Phase.MENU
         self._ask("more", "anything_else", prefix=prefix)
 
+    def _keep_for_review(self, reason: str) -> None:
+        """Note the current caller turn for the review queue (once per turn and reason)."""
+        if not self._turn_text:
+            return
+        nlu = self.last_interpretation
+        item = ReviewItem(
+            reason=reason,
+            text=self._turn_text,
+            intent=nlu.intent if nlu else "",
+            confidence=round(nlu.confidence, 3) if nlu else 0.0,
+            entities=dict(nlu.entities) if nlu else {},
+            phase=str(self.phase),
+            slot=self.slot,
+            turn=self._caller_turns - 1,
+        )
+        if not any(r.reason == reason and r.turn == item.turn for r in self.review_items):
+            self.review_items.append(item)
+
     def _failed(self) -> None:
         """A turn that was not understood: repeat the question, or transfer after ``max_failures``."""
+        self._keep_for_review("not_understood")
         self._failures += 1
         if self._failures >= self.max_failures:
             self._transfer("not_understood")
@@ -258,7 +297,9 @@ class DialogueEngine:
         digits = keyed_digits(event.digits)
         self.draft = replace(self.draft, transcript=(*self.draft.transcript, ("caller", f"[phím] {digits}")))
         self._silences = 0
-        if self.phase is Phase.REPORT and self.slot == "phone":
+        if self.phase is Phase.REPORT and self.slot == "phone_confirm" and digits in ("1", "2"):
+            self._on_heard(ev.Heard("đúng" if digits == "1" else "không", 1.0))
+        elif self.phase is Phase.REPORT and self.slot in ("phone", "phone_confirm") and len(digits) > 2:
             if is_phone(digits):
                 self._succeeded()
                 self.draft = replace(self.draft, phone=digits, phone_confirmed=True)
@@ -290,9 +331,13 @@ class DialogueEngine:
             return
         self.draft = replace(self.draft, transcript=(*self.draft.transcript, ("caller", text)))
         self._silences = 0
+        self._turn_text = text
+        self._caller_turns += 1
+        self.last_interpretation = None
         if self.phase in (Phase.FILING, Phase.DOSSIER_WAIT, Phase.TRACKING_WAIT):
             return  # talking over the wait; the result event will answer
         if event.confidence < self.min_asr_confidence:
+            self._keep_for_review("not_understood")
             self._failures += 1
             if self._failures >= self.max_failures:
                 self._transfer("not_understood")
@@ -306,33 +351,56 @@ class DialogueEngine:
             return
         try:
             nlu = self.interpreter.interpret(text, self.clock())
-        except Exception:  # a broken interpreter must not drop the call
-            # The turn itself may hold a phone number, a citizen ID or a name: never log it.
-            log.exception("interpreter failed on a %d-character turn", len(text))
+        except Exception as exc:  # a broken interpreter must not drop the call
+            # The turn itself may hold a phone number, a citizen ID or a name: never log it, nor the
+            # exception's message or traceback (they quote values taken from it, e.g. "days=2000000000").
+            log.error(
+                "interpreter failed on a %d-character turn: %s at %s",
+                len(text),
+                type(exc).__name__,
+                _where(exc),
+            )
             self._failed()
             return
+        nlu = self._in_city(nlu)
         self.last_interpretation = nlu
         entities = nlu.entities
+        if nlu.confidence < self.min_nlu_confidence and nlu.confidence > 0:
+            self._keep_for_review("low_confidence")
 
         # What holds in every state: urgency, operator request, complaints, goodbye.
         if entities.get("urgent") == "true":
-            content = self.draft.content or text
+            content = self.draft.content or text  # an operator hears it all at once
             self.draft = replace(apply_entities(self.draft, entities), urgent=True, content=content)
             self.report_open = True
             self._transfer("urgent", urgent=True)
             return
-        if nlu.intent == "request_operator" and nlu.confidence >= self.min_nlu_confidence:
+        # While a report is taken, only words that ask for a person hand the call over (a statistical
+        # model also says "request_operator" for "tôi không muốn nói tên" or "dạ có, gửi giùm em").
+        collecting = (
+            self.phase in (Phase.REPORT, Phase.CONFIRM, Phase.CORRECTION) or self.slot in _YESNO_SLOTS
+        )
+        wants_person = asks_operator(text) or asks_for_operator(text) or not collecting
+        if nlu.intent == "request_operator" and nlu.confidence >= self.min_nlu_confidence and wants_person:
             self.draft = apply_entities(self.draft, entities)
             self._transfer("caller_request")
             return
         if nlu.intent == "complaint_denunciation" and nlu.confidence >= self.min_nlu_confidence:
             self._refuse("complaint")
             return
-        if nlu.intent == "goodbye" and self.phase in (
-            Phase.MENU,
-            Phase.REPORT,
-            Phase.PROCEDURE,
-            Phase.PROCEDURE_SMS,
+        closing = nlu.confidence >= self.min_nlu_confidence or says_goodbye(text)
+        if self.phase is Phase.REPORT:
+            closing = says_goodbye(text)  # "ngày nào cũng thế" answers the question, it is no goodbye
+        if (
+            nlu.intent == "goodbye"
+            and closing
+            and self.phase
+            in (
+                Phase.MENU,
+                Phase.REPORT,
+                Phase.PROCEDURE,
+                Phase.PROCEDURE_SMS,
+            )
         ):
             self._end()
             return
@@ -353,8 +421,23 @@ class DialogueEngine:
     def _succeeded(self) -> None:
         self._failures = 0
 
+    def _city_wards(self) -> set[str] | None:
+        """The official names of the city's wards and communes (None for a city without a list)."""
+        if self.draft.city not in reference.CITIES:
+            return None
+        return {u.name for u in reference.units(self.draft.city)}
+
+    def _in_city(self, nlu: Interpretation) -> Interpretation:
+        """Drop a ward of another city: this hotline files reports of its own city only."""
+        ward = nlu.entities.get("ward")
+        wards = self._city_wards()
+        if not ward or wards is None or ward in wards:
+            return nlu
+        return replace(nlu, entities={k: v for k, v in nlu.entities.items() if k != "ward"})
+
     def _refuse(self, reason: str) -> None:
         self._refusals += 1
+        self.answered.append("refusal")
         template = {
             "complaint": "refuse_complaint",
             "advertising": "refuse_advertising",
@@ -406,81 +489,141 @@ class DialogueEngine:
         self.report_open = True
         self.draft = apply_entities(self.draft, entities)
         if not self.draft.content:
-            content = content_from_report(text)
-            if content:
+            content = report_content(text, self.draft.name)
+            if len(content.split()) >= 3:
                 self.draft = replace(self.draft, content=content)
         self._next_report_step()
 
-    def _next_report_step(self) -> None:
+    def _next_report_step(self, prefix: str = "") -> None:
+        """Read back when nothing is missing, else ask for the first missing slot (after ``prefix``,
+        an acknowledgement of what the caller volunteered)."""
         missing = self.draft.missing()
         if not missing:
             self.phase = Phase.CONFIRM
-            self._ask("confirm", "readback", d=self.draft)
+            self._ask("confirm", "readback", prefix=prefix, d=self.draft)
             return
         self.phase = Phase.REPORT
         slot = missing[0]
         if slot == "phone" and self.draft.caller_id and not self.draft.phone:
-            self._ask("phone_confirm", "confirm_phone", phone=self.draft.caller_id)
+            self._ask("phone_confirm", "confirm_phone", prefix=prefix, phone=self.draft.caller_id)
         elif slot == "phone" and self.draft.phone and not self.draft.phone_confirmed:
-            self._ask("phone_confirm", "confirm_phone", phone=self.draft.phone)
+            self._ask("phone_confirm", "confirm_phone", prefix=prefix, phone=self.draft.phone)
         else:
-            self._ask(slot, _SLOT_PROMPTS[slot])
+            self._ask(slot, _SLOT_PROMPTS[slot], prefix=prefix)
+
+    def _turn_entities(self, text: str, nlu: Interpretation) -> dict[str, str]:
+        """The slot values of a turn; where the caller corrected themselves ("phường an hòa à không
+        phường tân an", "không phải ..., số của tôi là ...") the value said last wins."""
+        entities = dict(nlu.entities)
+        if self.draft.category:
+            entities.pop("category", None)  # the report's category was settled by what happened
+        pieces = correction_pieces(text)
+        if len(pieces) < 2:
+            return entities
+        now = self.clock()
+        current = {
+            "name": self.draft.name,
+            "phone": self.draft.phone,
+            "cccd": self.draft.cccd,
+            "ward": self.draft.ward,
+            "time": self.draft.incident_time,
+        }
+        wards = self._city_wards()
+        for piece in pieces:
+            found = extract_entities(piece, now, self.draft.city)
+            if wards is not None and found.get("ward") not in wards:
+                found.pop("ward", None)
+            for key, value in current.items():
+                if found.get(key) and found[key] != value:
+                    entities[key] = found[key]
+        return entities
+
+    def _take(self, text: str, nlu: Interpretation, slot: str) -> list[str]:
+        """Take every slot value the turn holds, whatever was asked; returns the slots taken."""
+        before = self.draft
+        entities = self._turn_entities(text, nlu)
+        draft = apply_entities(before, entities)
+        if slot == "name" and not entities.get("name"):
+            name = name_from_answer(text)
+            if name:
+                draft = replace(draft, name=name)
+        if slot == "phone" and not entities.get("phone"):
+            digits = spoken_digits(text)
+            if is_phone(digits):
+                draft = replace(draft, phone=digits, phone_confirmed=True)
+        if slot == "content" and not draft.content:
+            content = report_content(text, draft.name)
+            if content and (yes_no(text) is None or len(content.split()) >= 3):
+                draft = replace(draft, content=content)
+        if slot == "ward" and not entities.get("name") and (entities.get("ward") or place_words(text)):
+            address = address_from_place(text, draft.ward)
+            if address:
+                draft = replace(draft, address=address)
+        if (
+            slot == "time"
+            and not entities.get("time")
+            and not (draft.incident_time or draft.time_text)
+            and (time_unknown(text) or (time_words(text) and draft == before))
+        ):
+            draft = replace(draft, time_text=text.strip())
+        self.draft = draft
+        taken = []
+        for key in ("content", "name", "phone", "cccd", "ward", "address", "incident_time", "time_text"):
+            if getattr(draft, key) != getattr(before, key):
+                taken.append(key)
+        return taken
 
     def _report_turn(self, text: str, nlu: Interpretation) -> None:
-        before = self.draft
-        self.draft = apply_entities(self.draft, nlu.entities)
         slot = self.slot
-        filled = self.draft != before
+        if not self.draft.has_report_data and (
+            asks_report_status(text)
+            or (nlu.intent in _OTHER_SERVICES and nlu.confidence >= self.min_nlu_confidence)
+        ):
+            # "tôi muốn phản ánh ... à thôi cho tôi hỏi thủ tục": nothing reported yet, another service
+            self.report_open = False
+            self.phase = Phase.MENU
+            self._menu(text, nlu)
+            return
+        taken = self._take(text, nlu, slot)
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
 
-        if slot == "phone_confirm":
-            if self.draft.phone and self.draft.phone != before.phone:
-                filled = True  # "không phải, số của tôi là ..."
-            elif answer is True:
+        if slot == "phone_confirm" and "phone" not in taken:
+            if answer is True:
                 phone = self.draft.phone or self.draft.caller_id
                 self.draft = replace(self.draft, phone=phone, phone_confirmed=True)
-                filled = True
-            elif answer is False:
+                taken.append("phone")
+            elif answer is False and not taken:
                 self.draft = replace(self.draft, phone="", phone_confirmed=False, caller_id="")
                 self._succeeded()
                 self._ask("phone", "ask_phone")
                 return
-        elif slot == "content" and not self.draft.content:
-            content = content_from_report(text, min_words=2) or (text if len(text.split()) >= 2 else "")
-            if content and answer is None:
-                self.draft = replace(self.draft, content=content)
-                filled = True
-        elif slot == "ward" and not self.draft.ward:
-            if answer is None and len(text.split()) >= 2 and not self.draft.address:
-                self.draft = replace(self.draft, address=text)  # keep the street; still need the ward
-        elif slot == "time" and not (self.draft.incident_time or self.draft.time_text):
-            # an unparsed answer is kept verbatim ("mấy hôm nay"), unless the turn answered something
-            # else instead (a name, a ward): then the time is asked again
-            if not filled and (answer is None or "không" in text.lower()):
-                self.draft = replace(self.draft, time_text=text)
-                filled = True
-        elif slot == "name" and not self.draft.name:
-            name = name_from_answer(text)
-            if name:
-                self.draft = replace(self.draft, name=name)
-                filled = True
-        elif slot == "phone" and not self.draft.phone:
-            digits = spoken_digits(text)
-            if is_phone(digits):
-                self.draft = replace(self.draft, phone=digits, phone_confirmed=True)
-                filled = True
 
-        if filled:
-            self._succeeded()
-            self._next_report_step()
-        else:
+        if not taken:
             self._failed()
+            return
+        self._succeeded()
+        asked = {
+            "content": {"content"},
+            "ward": {"ward", "address"},
+            "time": {"incident_time", "time_text"},
+            "name": {"name"},
+            "phone": {"phone"},
+            "phone_confirm": {"phone"},
+        }.get(slot, set())
+        extra = [k for k in taken if k not in asked]
+        prefix = render("ack_taken", taken=extra) if extra else ""
+        if slot == "ward" and "address" in taken and "ward" not in taken and not self.draft.ward:
+            self.phase = Phase.REPORT
+            self._ask("ward", "ask_ward_again", prefix=prefix)
+            return
+        self._next_report_step(prefix)
 
     def _confirm_turn(self, text: str, nlu: Interpretation) -> None:
         before = self.draft
-        self.draft = apply_entities(self.draft, nlu.entities)
+        self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
         if self.draft != before:  # a correction with the right value: read back again
+            self._keep_for_review("correction")
             self._succeeded()
             self._next_report_step()
         elif answer is True:
@@ -489,11 +632,16 @@ class DialogueEngine:
             self.report_open = False
             self.draft = replace(self.draft, category=self.draft.category or "KHAC")
             self._out.append(act.CreateTicket(self.draft, complete=True))
-        elif answer is False:
+        elif answer is False or field_named(text):
+            self._keep_for_review("correction")
             self._succeeded()
-            self._correct_field(field_named(text))
-        elif field_named(text):
-            self._correct_field(field_named(text))
+            field = field_named(text)
+            name = name_in_correction(text) if field == "name" else ""
+            if name:  # "tên sai rồi, là nguyễn văn hai": the right value came with the complaint
+                self.draft = replace(self.draft, name=name)
+                self._next_report_step()
+                return
+            self._correct_field(field)
         else:
             self._failed()
 
@@ -521,7 +669,7 @@ class DialogueEngine:
 
     def _correction_turn(self, text: str, nlu: Interpretation) -> None:
         before = self.draft
-        self.draft = apply_entities(self.draft, nlu.entities)
+        self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
         if self.draft != before:
             self._succeeded()
             self._next_report_step()
@@ -575,6 +723,7 @@ class DialogueEngine:
     def _on_dossier_result(self, event: ev.DossierResult) -> None:
         if self.phase is not Phase.DOSSIER_WAIT:
             return
+        self.answered.append("dossier")
         if event.found:
             self._anything_else(prefix=render("dossier_found", r=event))
             return
@@ -601,8 +750,13 @@ class DialogueEngine:
 
     def _tracking_turn(self, text: str, nlu: Interpretation) -> None:
         digits = spoken_digits(text)
-        if digits:
+        if len(digits) >= _CODE_MIN_DIGITS:
             self._tracking_code(digits)
+        elif nlu.intent in ("report", "dossier_lookup", "procedure_question") and (
+            nlu.confidence >= self.min_nlu_confidence
+        ):
+            self.phase = Phase.MENU  # not a code: the caller wants something else
+            self._menu(text, nlu)
         elif nlu.intent == "deny" or yes_no(text) is False:
             self._anything_else()
         else:
@@ -628,6 +782,7 @@ class DialogueEngine:
     def _on_ticket_status(self, event: ev.TicketStatus) -> None:
         if self.phase is not Phase.TRACKING_WAIT:
             return
+        self.answered.append("ticket_status")
         if event.found:
             self._anything_else(prefix=render("ticket_status_found", r=event))
         else:
@@ -644,6 +799,7 @@ class DialogueEngine:
             self._ask("procedure", "ask_procedure")
 
     def _answer_procedure(self, procedure: Any) -> None:
+        self.answered.append("procedure")
         self._out.append(act.AnswerProcedure(procedure.id))
         answer = render("procedure_answer", p=procedure)
         if not self.draft.caller_id:  # no number to send it to
@@ -694,3 +850,13 @@ class DialogueEngine:
             self._anything_else()
         else:
             self._failed()
+
+
+def _where(exc: BaseException) -> str:
+    """``module:line`` where ``exc`` was raised: enough to find the bug, nothing of the caller's words."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_globals.get('__name__', '?')}:{tb.tb_lineno}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from nlu.dialogue.slots import digits_vi, phone_vi
+from nlu.dialogue.slots import code_vi, digits_vi, phone_vi
 
 
 def time_vi(value: str) -> str:
@@ -40,7 +40,9 @@ def _environment() -> Environment:
         autoescape=False,  # plain text for speech, never HTML
         keep_trailing_newline=False,
     )
-    env.filters.update(digits_vi=digits_vi, phone_vi=phone_vi, time_vi=time_vi, date_vi=date_vi)
+    env.filters.update(
+        code_vi=code_vi, digits_vi=digits_vi, phone_vi=phone_vi, time_vi=time_vi, date_vi=date_vi
+    )
     return env
 
 

@@ -34,11 +34,15 @@ def out_of_scope(text: str) -> str | None:
 
 _REPORT_STATUS = re.compile(
     r"\b(mã (số )?theo dõi|(tình trạng|kết quả|tiến độ|xử lý đến đâu)\b.*\b(phản ánh|kiến nghị)|"
-    r"(phản ánh|kiến nghị)\b.*\b(tình trạng|kết quả|tiến độ|đến đâu))"
+    r"(phản ánh|kiến nghị)\b.*\b(tình trạng|kết quả|tiến độ|đến đâu|tới đâu))"
 )
+# "phản ánh về tình trạng xe tải chạy vào đường cấm" reports something: "tình trạng" names the problem.
+_REPORTS_A_STATE = re.compile(r"\b(phản ánh|kiến nghị|báo)( \w+){0,2} (về )?tình trạng (?!xử lý|giải quyết)")
 
 
 def asks_report_status(text: str) -> bool:
     """True when the caller asks how an earlier report is going (service a2: lookup by tracking code)."""
     t = " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+    if _REPORTS_A_STATE.search(t) and not re.search(r"\b(mã (số )?theo dõi|đến đâu|tới đâu|kết quả)\b", t):
+        return False
     return bool(_REPORT_STATUS.search(t))

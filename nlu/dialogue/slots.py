@@ -1,4 +1,4 @@
-"""Small pure helpers for slot filling: yes/no words, names and content from free answers, keypad numbers,
+"""Small pure helpers for slot filling: yes/no words, names from free answers, keypad numbers,
 which field a correction talks about, and reading numbers aloud in Vietnamese."""
 
 from __future__ import annotations
@@ -36,11 +36,6 @@ _FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _NAME_PREFIXES = re.compile(
     r"^(dạ|vâng|à|ừ)?\s*(tôi|em|anh|chị|cháu|con|mình)?\s*(tên\s+(tôi\s+|em\s+)?(là\s+)?|là\s+|"
     r"họ tên\s+(là\s+)?)",
-)
-_FILLERS = re.compile(
-    r"^(alo\s+|a lô\s+|xin chào\s+|chào\s+(tổng đài|chị|anh|em|bạn)?\s*|dạ\s+|vâng\s+|em ơi\s+|cho\s+"
-    r"(tôi|em|mình)\s+|tôi\s+|em\s+|mình\s+|muốn\s+|cần\s+|xin\s+|gọi\s+(để\s+)?|phản ánh\s+|báo\s+|"
-    r"kiến nghị\s+|về\s+(việc\s+)?|là\s+|việc\s+|rằng\s+)+"
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
@@ -83,26 +78,23 @@ def name_from_answer(text: str) -> str:
     return " ".join(w.capitalize() for w in words)
 
 
-def content_from_report(text: str, min_words: int = 3) -> str:
-    """What happened, from a report utterance, without the "tôi muốn phản ánh" preamble; "" if too short."""
-    t = re.sub(r"\s+", " ", text).strip()
-    rest = _FILLERS.sub("", t.lower()).strip(" ,.")
-    if len(rest.split()) < min_words:
-        return ""
-    # Keep the caller's own words (and capitalisation), just without the preamble.
-    cut = len(t) - len(rest)
-    body = t[cut:].strip(" ,.") if t.lower().endswith(rest) else rest
-    return body[:1].upper() + body[1:]
-
-
 def spoken_digits(text: str) -> str:
-    """Digits said one by one ("không chín một hai") or written ("0912"); other words are ignored."""
+    """Digits said one by one ("không chín một hai") or written ("0912"), and a run of zeros said as
+    a count ("bảy số không" -> "0000000"); other words are ignored."""
     out = []
-    for token in re.findall(r"[0-9]+|[^\W\d_]+", text.lower()):
+    toks = re.findall(r"[0-9]+|[^\W\d_]+", text.lower())
+    i = 0
+    while i < len(toks):
+        token = toks[i]
+        if token in _SPOKEN_DIGITS and toks[i + 1 : i + 3] == ["số", "không"]:
+            out.append("0" * int(_SPOKEN_DIGITS[token]))
+            i += 3
+            continue
         if token[0] in _ASCII_DIGITS:
             out.append(token)
         elif token in _SPOKEN_DIGITS:
             out.append(_SPOKEN_DIGITS[token])
+        i += 1
     return "".join(out)
 
 
@@ -130,6 +122,19 @@ def is_dossier_tail(digits: str, today: date | None = None) -> bool:
 def digits_vi(digits: str) -> str:
     """Read a digit string one digit at a time: "109" -> "một không chín"."""
     return " ".join(_DIGIT_WORDS[int(ch)] for ch in digits if ch in _ASCII_DIGITS)
+
+
+def code_vi(code: str) -> str:
+    """Read a tracking code so it can be written down from one hearing: three groups of three, digit by
+    digit, with a pause between groups ("ba tám hai, chín một bảy, bốn sáu năm"); the leading zeros of
+    a first-format code are counted, not said one by one ("bảy số không, một ba")."""
+    d = keyed_digits(code)
+    zeros = len(d) - len(d.lstrip("0"))
+    if zeros >= 3 and zeros < len(d):
+        rest = d[zeros:]
+        groups = [rest[i : i + 3] for i in range(0, len(rest), 3)]
+        return ", ".join([f"{_DIGIT_WORDS[zeros]} số không", *(digits_vi(g) for g in groups)])
+    return ", ".join(digits_vi(d[i : i + 3]) for i in range(0, len(d), 3))
 
 
 def phone_vi(phone: str) -> str:
@@ -162,3 +167,105 @@ def apply_entities(draft: Draft, entities: dict[str, str]) -> Draft:
     if not changes:
         return draft
     return replace(draft, **changes)  # type: ignore[arg-type]
+
+
+# -- what one turn gives, at any point of the report ------------------------------------------------
+
+# Words after which the caller puts the right value ("phường an hòa à không phường tân an"); after
+# "chứ không phải" comes the wrong one ("tối nay chứ không phải hôm qua").
+_CORRECTION_MARKS = re.compile(
+    r"\s(?:à|ờ|ý)?\s*(?:không|hông|hổng|ko)\s+phải(?:\s+là)?\s|\s(?:à|ờ)\s+(?:không|hông|hổng|nhầm|quên)\s|"
+    r"\snhầm(?:\s+rồi)?\s|\sý\s+(?:tôi|em|tui|mình)?\s*là\s|\ssai\s+rồi\s|\smà\s+là\s|,"
+)
+_WRONG_AFTER = re.compile(r"\s(?:chứ|chớ)\s+(?:không|hông|hổng|ko)\s+phải\s")
+
+# Answers to "when did it happen?" that say the caller does not know, or that it is still going on.
+_TIME_UNKNOWN = re.compile(
+    r"\b(?:không|hông|hổng|ko|chẳng|chả)\s+(?:nhớ|rõ|biết|để ý)|\bquên\s+(?:rồi|mất)|"
+    r"\bđang\s+(?:diễn\s+ra|xảy\s+ra|còn|tiếp\s+diễn|hát|làm|thi\s+công|xây|đổ|chảy|cháy|ngập|kêu)|"
+    r"\bvẫn\s+(?:đang|còn)|\b(?:ngay\s+)?bây\s+giờ|\bgiờ\s+này|\bhiện\s+(?:giờ|tại|nay)|"
+    r"\blâu\s+(?:rồi|lắm|nay)|\bmấy\s+(?:hôm|bữa|ngày|tuần|tháng|năm)|\bcả\s+(?:tuần|tháng|năm)|"
+    r"\bdạo\s+(?:này|gần\s+đây)|\bthường\s+xuyên|\bliên\s+tục|\bsuốt|\b(?:ngày|đêm|tối|sáng)\s+nào\s+cũng|"
+    r"\bhồi\s+(?:nãy|sáng|chiều|tối|trưa|hôm)|\bvừa\s+(?:nãy|rồi|mới)|\blúc\s+nãy|\bmới\s+(?:đây|thấy)|"
+    r"\b(?:tuần|tháng|năm)\s+(?:này|rồi|trước|qua)|\btừ\s+(?:sáng|chiều|tối|trưa|hôm|bữa|tuần|tháng)"
+)
+_TIME_WORDS = frozenset(
+    ("hôm", "bữa", "ngày", "tuần", "tháng", "năm", "giờ", "phút", "sáng", "trưa", "chiều", "tối", "đêm",
+     "khuya", "nay", "qua", "ni", "lâu", "mới", "vừa", "nãy", "đang", "hồi", "từ", "lúc", "khoảng", "tầm")
+)  # fmt: skip
+_PLACE_WORDS = frozenset(
+    ("số", "ngõ", "ngách", "hẻm", "kiệt", "đường", "phố", "khu", "tổ", "thôn", "xóm", "ấp", "chợ", "cầu",
+     "bến", "chung", "tòa", "tập", "gần", "trước", "đầu", "cuối", "cạnh", "ngã", "đối", "diện",
+     "công", "viên", "trường", "bệnh", "quận", "huyện")
+)  # fmt: skip
+_PLACE_LEAD = re.compile(
+    r"^(?:(?:dạ|vâng|ờ|ừ|à|ạ)\s+)*(?:(?:nhà\s+)?(?:tôi|em|tui|mình|chị|anh|cháu)\s+)?(?:ở|tại)\s+"
+)
+
+
+def correction_pieces(text: str) -> list[str]:
+    """The turn cut at correction marks and commas, the right value last ("phường an hòa, à không,
+    phường tân an" -> [..., "phường tân an"]); what follows "chứ không phải" is dropped."""
+    t = " " + " ".join(text.lower().split()) + " "
+    wrong = _WRONG_AFTER.search(t)
+    if wrong:
+        t = t[: wrong.start()] + " "
+    return [p.strip(" ,.") for p in _CORRECTION_MARKS.split(t) if p and p.strip(" ,.")]
+
+
+def time_unknown(text: str) -> bool:
+    """The answer to "when?" says the caller does not know, or that it is ongoing or recurring."""
+    return bool(_TIME_UNKNOWN.search(" ".join(text.lower().split())))
+
+
+def time_words(text: str) -> bool:
+    return bool(set(re.findall(r"[^\W\d_]+", text.lower())) & _TIME_WORDS)
+
+
+def place_words(text: str) -> bool:
+    return bool(set(re.findall(r"[^\W\d_]+", text.lower())) & _PLACE_WORDS)
+
+
+def address_from_place(text: str, ward: str) -> str:
+    """The street part of a place answer ("ở số 20 ngõ 40 đường xuân thủy phường cầu giấy" -> "số 20
+    ngõ 40 đường xuân thủy"); "" when the utterance holds no street words."""
+    t = " ".join(text.split()).strip(" ,.")
+    low = t.lower()
+    cut = len(t)
+    for anchor in ("phường ", "xã ", "đặc khu "):
+        at = low.find(anchor)
+        if at > 0:
+            cut = min(cut, at)
+    if ward and cut == len(t):
+        short = ward.split(" ", 1)[-1].lower()
+        at = low.find(short)
+        if at > 0:
+            cut = at
+    head = _PLACE_LEAD.sub("", t[:cut].strip(" ,.").lower()).strip(" ,.")
+    if not head or not place_words(head):
+        return ""
+    start = len(t[:cut].strip(" ,.")) - len(head)
+    return t[:cut].strip(" ,.")[start:]
+
+
+_OPERATOR_WORDS = re.compile(
+    r"\b(?:tổng\s+đài\s+viên|nhân\s+viên|người\s+thật|điện\s+thoại\s+viên|tư\s+vấn\s+viên|gặp|nói\s+chuyện|"
+    r"chuyển\s+máy|nối\s+máy|cán\s+bộ)\b"
+)
+
+
+def asks_operator(text: str) -> bool:
+    """The turn names a person to talk to ("cho tôi gặp tổng đài viên", "nối máy cho tôi")."""
+    return bool(_OPERATOR_WORDS.search(" ".join(text.lower().split())))
+
+
+_NAME_CORRECTION_LEAD = re.compile(r"^(?:(?:tên|họ tên|họ và tên)\s+)?(?:(?:đúng|phải)\s+)?(?:là\s+)?")
+
+
+def name_in_correction(text: str) -> str:
+    """The right name said with the correction ("tên sai rồi, là nguyễn văn hai"), or ""."""
+    for piece in reversed(correction_pieces(text)):
+        name = name_from_answer(_NAME_CORRECTION_LEAD.sub("", piece.lower()))
+        if name and field_named(name) is None:
+            return name
+    return ""

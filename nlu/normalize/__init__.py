@@ -15,7 +15,13 @@ from datetime import datetime
 from nlu.normalize.category import classify_category, classify_category_tokens
 from nlu.normalize.cccd import decode_cccd, find_cccd_in_tokens, normalize_cccd, province_codes
 from nlu.normalize.dossier import normalize_dossier_code
-from nlu.normalize.names import bare_name_in_tokens, find_name, find_name_in_tokens, normalize_name
+from nlu.normalize.names import (
+    bare_name_in_tokens,
+    find_name,
+    find_name_in_tokens,
+    leading_name_in_tokens,
+    normalize_name,
+)
 from nlu.normalize.numbers import DigitRun, digit_runs_in_tokens, find_digit_runs, parse_digits, parse_number
 from nlu.normalize.phone import find_phone_in_tokens, normalize_phone
 from nlu.normalize.places import WardMatch, find_ward, find_ward_in_tokens
@@ -75,7 +81,7 @@ def extract_entities(
     raw = tokens(text)
     folded = [fold(t) for t in raw]
     out: dict[str, str] = {}
-    name = find_name_in_tokens(raw, folded)
+    name = find_name_in_tokens(raw, folded) or leading_name_in_tokens(raw, folded)
     if name is not None:
         out["name"] = name
     phone = find_phone_in_tokens(folded)

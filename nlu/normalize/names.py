@@ -55,6 +55,7 @@ _STOPS = {
         "cccd", "cmnd", "cmt", "sđt", "sdt", "tui", "tớ", "giúp", "giùm", "dùm", "hộ", "tra", "xem", "coi",
         "làm", "thế", "nào", "sao", "gì", "khi", "nhờ", "kiểm",
         "bị", "vừa", "mới", "hôm", "nay", "qua", "lúc", "giờ", "sáng", "chiều", "tối", "đêm", "trưa",
+        "chị", "chú", "bác", "ông", "bà", "cô", "con", "nè", "nhen", "luôn", "đấy", "nhá",
     )
 }  # fmt: skip
 _SURNAMES = {
@@ -152,6 +153,26 @@ def bare_name_in_tokens(raw: list[str], folded: list[str]) -> str | None:
     if keys[0] not in _SURNAMES or not all(w.isalpha() for w in words):
         return None
     if any(k in _STOPS or k in _NOT_IN_NAMES or is_number_token(k) for k in keys):
+        return None
+    return " ".join(_title(w) for w in words)
+
+
+# Words that start the next slot right after a name said first ("bùi văn long số căn cước ...").
+_NEXT_SLOT = {fold(w) for w in ("số", "căn", "cccd", "cmnd", "sđt", "sdt", "điện", "ở", "nhà", "sinh", "địa")}
+
+
+def leading_name_in_tokens(raw: list[str], folded: list[str]) -> str | None:
+    """A full name said first, then another slot ("bùi văn long số căn cước không không một ..."):
+    a surname and two to five name syllables, ended by the next slot's cue word."""
+    i = 0
+    while i < len(folded) and folded[i] in _FILLERS and folded[i] not in _SURNAMES:
+        i += 1
+    if i >= len(folded) or folded[i] not in _SURNAMES:
+        return None
+    words, end = _take_name(raw, folded, i)
+    if not _BARE_MIN <= len(words) <= _BARE_MAX or end >= len(folded) or folded[end] not in _NEXT_SLOT:
+        return None
+    if any(fold(w) in _NOT_IN_NAMES for w in words):
         return None
     return " ".join(_title(w) for w in words)
 

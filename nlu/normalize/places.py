@@ -73,6 +73,7 @@ _DAC, _KHU = fold("đặc"), fold("khu")
 _NOT_AFTER_ANCHOR = {
     fold(w) for w in ("hội", "tôi", "em", "mình", "này", "đó", "nào", "ấy", "viên", "đội", "trưởng")
 }
+_STREET_WORDS = {fold(w) for w in ("đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "chợ", "cầu", "bến")}
 _LOCATIVES = {fold(w) for w in ("ở", "tại", "thuộc", "vực", "bàn", "về", "đến", "qua", "gần", "bên")}
 _FILLERS = {
     fold(w)
@@ -213,6 +214,8 @@ def find_ward_in_tokens(
     for i in range(1, len(folded)):
         if folded[i - 1] in _LOCATIVES:
             m = _best_at(gz, folded, ascii_toks, i, None, city, None)
+            if m is not None and m.score < 100 and folded[i] in _STREET_WORDS:
+                continue  # "ở đường hòa bình" is a street, not "Xã Dương Hòa" without its tones
             if m is not None and (m.end - m.start >= 2 or (m.score == 100 and m.end == len(folded))):
                 better(m)  # one-syllable names ("Láng") only exactly and closing the utterance
     return best

@@ -145,11 +145,14 @@ def _offset(toks: list[str], now: datetime) -> datetime | date | None:
         after = j < n and toks[j] in _TRUOC
         if not (before or after):
             continue
-        if unit in _UNIT_MINUTES:
-            minutes = amount * _UNIT_MINUTES[unit] + (30 if half else 0)
-            return (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
-        if amount == int(amount):
-            return now.date() - timedelta(days=int(amount) * _UNIT_DAYS[unit])
+        try:  # "hai tỷ ngày trước": an offset past the calendar's range is no time at all
+            if unit in _UNIT_MINUTES:
+                minutes = amount * _UNIT_MINUTES[unit] + (30 if half else 0)
+                return (now - timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+            if amount == int(amount):
+                return now.date() - timedelta(days=int(amount) * _UNIT_DAYS[unit])
+        except (OverflowError, ValueError):
+            return None
     return None
 
 

@@ -67,6 +67,9 @@ _BLOCKERS = (
     "nguy cơ cháy nổ", "nguy cơ", "lối thoát hiểm", "diễn tập", "cháy nắng", "cháy hàng", "cháy vé",
     "sập cầu dao", "cầu dao", "sập bẫy", "lũ trẻ", "lũ trẻ con", "lũ học sinh", "cấp cứu xong",
     "đâm đơn", "tai nạn lao động cũ", "trước đây", "năm ngoái", "sập vào", "sụp vào", "sập ổ gà",
+    "đổ bê tông", "đổ rác", "đổ trộm", "đổ đất", "đổ phế thải", "đổ nước", "đổ cát", "đổ xà bần",
+    "đang đổ bê tông", "đang đổ rác", "đang đổ trộm", "đang đổ đất", "đang đổ phế thải", "đang đổ nước",
+    "đang đổ cát", "đang đổ xà bần",
 )  # fmt: skip
 _NEGATIONS = {fold(w) for w in ("không", "chưa", "chẳng", "chả", "tắt", "dập")}
 # What might happen is a hazard, not an emergency: "lỡ có cháy", "sợ cháy nổ", "suýt đâm vào".

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,9 @@ DIGIT_TIMEOUT_S = 3.0  # pause that ends a keyed number (``#`` ends it at once)
 KEY_TIMEOUT_S = 1.2  # pause that ends a single menu key
 DTMF_NO_INPUT_S = 8.0  # keypad-only mode: nothing keyed for this long is silence
 HANGUP_DRAIN_S = 20.0  # on hang-up, how long the engine may take to file the draft
+BETWEEN_TURNS_FRAMES = 500  # 10 s of the caller kept while a turn is being understood and answered
+TALKING_FRAMES = 15  # a loud frame within the last 300 ms: the caller is talking
+TURN_GAP_FRAMES = 25  # 500 ms of quiet separates what the caller says next from the last turn
 
 DTMF_MENU = (
     "Xin lỗi, hệ thống nhận dạng giọng nói đang tạm ngừng. Anh/chị vui lòng bấm phím: "
@@ -62,6 +66,7 @@ KEY_REQUESTS = {
     "0": "tôi muốn gặp tổng đài viên",
     "9": "tôi muốn gặp tổng đài viên",
 }
+LOST_CALL_CONTENT = "Cuộc gọi bị gián đoạn do sự cố tổng đài; cần gọi lại cho người gọi."
 CALLBACK_REASONS = {
     "after_hours": "Hiện đã ngoài giờ làm việc của tổng đài viên.",
     "no_operator": "Hiện chưa có tổng đài viên nào trực máy.",
@@ -73,7 +78,7 @@ class Recognizer(Protocol):
 
     @property
     def in_speech(self) -> bool: ...
-    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = ()) -> None: ...
+    def listen(self, grammar: str = "free", extra_words: tuple[str, ...] = (), slot: str = "") -> None: ...
     def feed(self, frame: bytes) -> list[AsrEvent]: ...
     def finish(self) -> Final: ...
 
@@ -158,6 +163,8 @@ class CallStats:
     reply_latency_s: list[float] = field(default_factory=list)  # end of utterance -> first reply frame
     replies: list[tuple[str, float]] = field(default_factory=list)  # (start of the reply, its latency)
     asr_frames: int = 0  # frames the recogniser was fed
+    asr_batches: int = 0  # hand-offs of frames to a worker thread
+    asr_cpu_s: float = 0.0  # CPU seconds spent inside the recogniser (worker-thread time)
     frames_in: int = 0
     heard: list[str] = field(default_factory=list)
     keyed: list[str] = field(default_factory=list)
@@ -190,6 +197,9 @@ class DialogueCallHandler:
         self._grammar = "free"
         self._generation = 0
         self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_FRAMES)
+        # the caller's audio between the end of a turn and the next Listen (recognition and the
+        # engine's answer take time: a caller who goes on talking meanwhile is not cut)
+        self._between: deque[tuple[bytes, bool]] = deque(maxlen=BETWEEN_TURNS_FRAMES)
         self._loud_run = 0
         self._prompting = False  # a turn's prompts are still being synthesised and queued
         self._playing: list[Playback] = []
@@ -199,6 +209,7 @@ class DialogueCallHandler:
         self._wait_timer: asyncio.TimerHandle | None = None  # keypad-only: no input
         self._eou_at: float | None = None
         self._hung_up = False
+        self._pbx_lost = False  # Asterisk died under the call (see on_pbx_lost)
         self.said: list[tuple[str, Playback]] = []  # every prompt queued, with its playback
         self.fallback_playback: Playback | None = None  # the pre-rendered transfer prompt, if used
 
@@ -235,6 +246,8 @@ class DialogueCallHandler:
         if onset and self._listening and self._interruptible and self._speaking():
             self._barge_in()
         if not self._listening or self.recognizer is None:
+            if self.recognizer is not None and not self._hung_up:
+                self._between.append((pcm, loud))
             return
         if not self._armed:
             self._pre_roll.append(pcm)
@@ -260,6 +273,11 @@ class DialogueCallHandler:
         wait = DIGIT_TIMEOUT_S if self._grammar == "digits" else KEY_TIMEOUT_S
         self._timer = asyncio.get_running_loop().call_later(wait, self._flush_digits)
 
+    def on_pbx_lost(self) -> None:
+        """The call ended because its Asterisk died: the caller gets a call-back ticket (see
+        :meth:`on_hangup`) unless something was filed already."""
+        self._pbx_lost = True
+
     async def on_hangup(self) -> None:
         self._hung_up = True
         self._listening = False
@@ -282,9 +300,29 @@ class DialogueCallHandler:
             self._asr_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._asr_task
+        if self._pbx_lost:
+            await self._lost_call_back()
         if self.call is not None:
             codes = [code for code, _ in self.ports.filed]
             self.s.recordings.call_ended(self.call.channel_id, self.call.recording, codes)
+
+    async def _lost_call_back(self) -> None:
+        """A call the PBX dropped under us: keep what the caller said as a call-back draft."""
+        if self.call is None or self.engine is None or self.ports.filed or self.draft_id:
+            return
+        draft = replace(self.engine.draft, note="call-back: pbx_lost")
+        if not draft.content:
+            draft = replace(draft, content=LOST_CALL_CONTENT)
+        try:
+            code = await asyncio.to_thread(self.ports.create_ticket, draft, False)
+        except Exception:
+            log.exception("could not file the call-back draft of the lost call %s", self.call.channel_id)
+            return
+        self.draft_id = code
+        self.outcome = "callback"
+        log.warning("call %s lost with its PBX: call-back draft %s", self.call.channel_id, code)
+        with contextlib.suppress(Exception):
+            await self.call.set_draft(code)
 
     # ---- the engine loop -------------------------------------------------------------------------
     async def _drive(self) -> None:
@@ -388,9 +426,13 @@ class DialogueCallHandler:
         if self.recognizer is not None:
             async with self._asr_lock:
                 self._asr_buf.clear()
-                await asyncio.to_thread(self.recognizer.listen, listen.grammar)
+                await asyncio.to_thread(self.recognizer.listen, listen.grammar, (), listen.slot)
         self._pre_roll.clear()
         self._armed = False
+        carry = self._still_talking()
+        if carry and self.recognizer is not None:
+            self._armed = True  # the caller is mid-sentence: recognise it from its start
+            self._asr_push(carry)
         self._listening = not self._hung_up
         if self.dtmf_only:
             self._restart_dtmf_wait()
@@ -413,9 +455,25 @@ class DialogueCallHandler:
         if self._listening and not self._digits:
             self._end_turn(ev.Silence())
 
+    def _still_talking(self) -> list[bytes]:
+        """If the caller is talking now, the frames since they started (after the last 500 ms of
+        quiet, with a little pre-roll); else nothing. Empties the between-turns buffer."""
+        frames = list(self._between)
+        self._between.clear()
+        if not any(loud for _, loud in frames[-TALKING_FRAMES:]):
+            return []
+        start, quiet = 0, 0
+        for i in range(len(frames) - 1, -1, -1):
+            quiet = 0 if frames[i][1] else quiet + 1
+            if quiet >= TURN_GAP_FRAMES:
+                start = i + TURN_GAP_FRAMES
+                break
+        return [pcm for pcm, _ in frames[max(0, start - PRE_ROLL_FRAMES) :]]
+
     def _end_turn(self, event: ev.Event) -> None:
         self._listening = False
         self._armed = False
+        self._between.clear()
         self._asr_buf.clear()
         for timer in (self._timer, self._wait_timer):
             if timer is not None:
@@ -449,8 +507,10 @@ class DialogueCallHandler:
                     continue
                 taken_at = loop.time()
                 self.stats.asr_frames += len(frames)
+                self.stats.asr_batches += 1
                 try:
-                    result = await asyncio.to_thread(_feed, self.recognizer, frames)
+                    result, cpu = await asyncio.to_thread(_feed, self.recognizer, frames)
+                    self.stats.asr_cpu_s += cpu
                 except Exception:
                     log.exception("speech recognition failed; treating the turn as not heard")
                     result = NoInput()
@@ -616,10 +676,12 @@ class DialogueCallHandler:
         log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
 
 
-def _feed(recognizer: Recognizer, frames: list[bytes]) -> Final | NoInput | None:
-    """Worker thread: feed frames until the utterance ends; the first Final/NoInput, else None."""
+def _feed(recognizer: Recognizer, frames: list[bytes]) -> tuple[Final | NoInput | None, float]:
+    """Worker thread: feed frames until the utterance ends; the first Final/NoInput (else None) and
+    the thread's CPU seconds spent."""
+    start = time.thread_time()
     for frame in frames:
         for event in recognizer.feed(frame):
             if isinstance(event, Final | NoInput):
-                return event
-    return None
+                return event, time.thread_time() - start
+    return None, time.thread_time() - start

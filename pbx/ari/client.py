@@ -5,6 +5,7 @@ Why not a library: docs/decisions/002-thin-ari-client.md. Nothing connects until
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 import httpx
 import websockets
 
+from config.log_redaction import register_secret
 from pbx.ari.events import AriEventError, Bridge, Channel, Event, parse_channel, parse_event
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class AriClient:
         self.port = port
         self.app = app
         self._auth = (user, password)
+        register_secret(password)  # never in a log line, whatever logs it
         self._http = httpx.AsyncClient(
             base_url=f"http://{host}:{port}/ari", auth=self._auth, timeout=timeout_s
         )
@@ -127,14 +130,14 @@ class AriClient:
 
     # ---- events -------------------------------------------------------------------------------
     def events_url(self, subscribe_all: bool = False) -> str:
-        query = urlencode(
-            {
-                "app": self.app,
-                "api_key": f"{self._auth[0]}:{self._auth[1]}",
-                "subscribeAll": "true" if subscribe_all else "false",
-            }
-        )
+        """The event WebSocket's URL: no credentials in it (they go in the Authorization header, which
+        the websockets library does not log, where ``api_key=`` in the query was logged with -v)."""
+        query = urlencode({"app": self.app, "subscribeAll": "true" if subscribe_all else "false"})
         return f"ws://{self.host}:{self.port}/ari/events?{query}"
+
+    def auth_headers(self) -> dict[str, str]:
+        basic = base64.b64encode(f"{self._auth[0]}:{self._auth[1]}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {basic}"}
 
     @asynccontextmanager
     async def events(self, subscribe_all: bool = False) -> AsyncIterator[AsyncIterator[Event]]:
@@ -143,7 +146,11 @@ class AriClient:
         Malformed messages are logged and skipped: one bad event must not end the call control.
         """
         async with websockets.connect(
-            self.events_url(subscribe_all), open_timeout=5, ping_interval=10, max_size=2**22
+            self.events_url(subscribe_all),
+            additional_headers=self.auth_headers(),
+            open_timeout=5,
+            ping_interval=10,
+            max_size=2**22,
         ) as ws:
 
             async def iterate() -> AsyncIterator[Event]:

@@ -28,6 +28,7 @@ class CallRow(Base):
     ticket_code: Mapped[str] = mapped_column(String(16), default="")
     draft_id: Mapped[str] = mapped_column(String(64), default="")
     source: Mapped[str] = mapped_column(String(16), default=CallSource.APP.value, server_default="app")
+    node: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
 
 def _to_record(row: CallRow) -> CallRecord:
@@ -44,6 +45,7 @@ def _to_record(row: CallRow) -> CallRecord:
         ticket_code=row.ticket_code,
         draft_id=row.draft_id,
         source=CallSource(row.source),
+        node=row.node or "",
     )
 
 
@@ -59,6 +61,7 @@ def _fill(row: CallRow, record: CallRecord) -> None:
     row.ticket_code = record.ticket_code
     row.draft_id = record.draft_id
     row.source = record.source.value
+    row.node = record.node
 
 
 class SqlCallRepository:

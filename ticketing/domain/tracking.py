@@ -1,18 +1,26 @@
 """Tracking codes (mã số theo dõi): digits only, short, with a Damm check digit.
 
 A code is read out by the voice bot and keyed back on a phone keypad, so it holds only digits and is
-short: 9 digits = an 8-digit zero-padded sequence number from the database + 1 Damm check digit,
-e.g. sequence 1234 -> ``"000012340"``. Up to 99,999,999 tickets fit (centuries at the volumes of the
-Vietnamese city hotlines). The Damm algorithm detects every single-digit error and every adjacent
-transposition (see docs/decisions/001-damm-check-digit.md). No date is embedded: callers would have
-to key more digits for no gain, and the database already holds the creation time.
+short: 9 digits = an 8-digit body + 1 Damm check digit, read and printed in three groups of three
+("382 917 465"). The body is the database sequence number spread over 10,000,000..99,999,999 by a
+fixed bijection (multiplication by a unit modulo 90,000,000): it never starts with 0 and rarely holds
+a run of zeros, so a caller can write it down from one hearing (docs/decisions/160-tracking-code-reading.md).
+Codes of the first format (the zero-padded sequence, "000012340") stay valid and keep their sequence:
+their body starts with 0, which a spread body never does. Up to 89,999,999 tickets fit (centuries at
+the volumes of the Vietnamese city hotlines). The Damm algorithm detects every single-digit error and
+every adjacent transposition (see docs/decisions/001-damm-check-digit.md). No date is embedded: callers
+would have to key more digits for no gain, and the database already holds the creation time.
 """
 
 from __future__ import annotations
 
 SEQUENCE_DIGITS = 8
 CODE_LENGTH = SEQUENCE_DIGITS + 1
-MAX_SEQUENCE = 10**SEQUENCE_DIGITS - 1
+_OFFSET = 10**7  # spread bodies start at 10,000,000: never with a 0, unlike first-format codes
+_SPAN = 10**SEQUENCE_DIGITS - _OFFSET
+_SPREAD = 37_291_493  # coprime to 90,000,000 (= 2^7 * 3^2 * 5^7): n -> n * _SPREAD mod _SPAN is a bijection
+_UNSPREAD: int = pow(_SPREAD, -1, _SPAN)
+MAX_SEQUENCE = _SPAN - 1
 
 # The weakly totally anti-symmetric quasigroup of order 10 from H. Michael Damm's thesis (2004).
 _DAMM = (
@@ -45,6 +53,13 @@ def make_code(sequence: int) -> str:
         raise TypeError("sequence must be an int")
     if not 1 <= sequence <= MAX_SEQUENCE:
         raise ValueError(f"sequence must be between 1 and {MAX_SEQUENCE}, got {sequence}")
+    body = str(_OFFSET + sequence * _SPREAD % _SPAN)
+    return body + str(damm_digit(body))
+
+
+def legacy_code(sequence: int) -> str:
+    """The first-format code of a sequence number (zero-padded, e.g. 1234 -> ``"000012340"``); such
+    codes were issued before the spread format and stay valid."""
     body = f"{sequence:0{SEQUENCE_DIGITS}d}"
     return body + str(damm_digit(body))
 
@@ -67,7 +82,10 @@ def sequence_of(code: str) -> int:
     code = normalize(code)
     if not is_valid(code):
         raise ValueError(f"invalid tracking code {code!r}")
-    return int(code[:SEQUENCE_DIGITS])
+    body = int(code[:SEQUENCE_DIGITS])
+    if code[0] == "0":  # first format: the zero-padded sequence itself
+        return body
+    return int((body - _OFFSET) * _UNSPREAD % _SPAN)
 
 
 def grouped(code: str) -> str:

@@ -18,6 +18,27 @@ class PeriodError(ValueError):
     """A malformed period; the message is "Vietnamese / English"."""
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a report outside these years has no data, and 9999-12-31 has no "after"
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise _out_of_range()
+
+
+def _checked(period: Period) -> Period:
+    if not (period.first.year >= FIRST_YEAR and period.last.year <= LAST_YEAR):
+        raise _out_of_range()
+    return period
+
+
+def _out_of_range() -> PeriodError:
+    return PeriodError(
+        f"Kỳ báo cáo phải nằm trong các năm {FIRST_YEAR}–{LAST_YEAR} / "
+        f"the period must lie within the years {FIRST_YEAR}-{LAST_YEAR}"
+    )
+
+
 @dataclass(frozen=True)
 class Period:
     kind: str  # "month" | "quarter" | "year" | "range"
@@ -49,7 +70,8 @@ def month(text: str) -> Period:
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise PeriodError(f"Tháng không hợp lệ: {text!r} / malformed month {text!r} (expected e.g. 2026-10)")
     y, mo = int(m.group(1)), int(m.group(2))
-    return Period("month", date(y, mo, 1), _month_end(y, mo), f"Tháng {mo:02d}/{y}")
+    _check_year(y)
+    return _checked(Period("month", date(y, mo, 1), _month_end(y, mo), f"Tháng {mo:02d}/{y}"))
 
 
 def quarter(text: str) -> Period:
@@ -57,6 +79,7 @@ def quarter(text: str) -> Period:
     if not m:
         raise PeriodError(f"Quý không hợp lệ: {text!r} / malformed quarter {text!r} (expected e.g. 2026Q3)")
     y, q = int(m.group(1)), int(m.group(2))
+    _check_year(y)
     return Period("quarter", date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"Quý {q}/{y}")
 
 
@@ -65,7 +88,8 @@ def year(text: str) -> Period:
     if not m:
         raise PeriodError(f"Năm không hợp lệ: {text!r} / malformed year {text!r} (expected e.g. 2026)")
     y = int(m.group(1))
-    return Period("year", date(y, 1, 1), date(y, 12, 31), f"Năm {y}")
+    _check_year(y)
+    return _checked(Period("year", date(y, 1, 1), date(y, 12, 31), f"Năm {y}"))
 
 
 def date_range(first: str, last: str) -> Period:
@@ -77,4 +101,4 @@ def date_range(first: str, last: str) -> Period:
         ) from None
     if b < a:
         raise PeriodError(f"Ngày kết thúc trước ngày bắt đầu / {last} is before {first}")
-    return Period("range", a, b, f"Từ {a:%d/%m/%Y} đến {b:%d/%m/%Y}")
+    return _checked(Period("range", a, b, f"Từ {a:%d/%m/%Y} đến {b:%d/%m/%Y}"))

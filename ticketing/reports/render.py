@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 import reference
+from ticketing.reports.cells import neutralise, neutralise_row
 from ticketing.reports.charts import all_charts
 from ticketing.reports.data import Report, Table
 
@@ -70,29 +71,29 @@ def xlsx(report: Report) -> bytes:
     info["A1"].font = Font(bold=True, size=13)
     info.append(["Kỳ báo cáo", report.period.label])
     info.append(["Địa bàn", reference.CITY_NAMES.get(report.city, report.city) or "Tất cả"])
-    info.append(["Đơn vị", report.agency or "Tất cả"])
-    info.append(["Lĩnh vực", report.category or "Tất cả"])
+    info.append(["Đơn vị", neutralise(report.agency or "Tất cả")])
+    info.append(["Lĩnh vực", neutralise(report.category or "Tất cả")])
     info.append(["Lập lúc", report.generated_at.strftime("%H:%M %d/%m/%Y")])
     for note in report.notes:
-        info.append(["Ghi chú", note])
+        info.append(["Ghi chú", neutralise(note)])
     info.column_dimensions["A"].width = 16
     info.column_dimensions["B"].width = 60
     head = PatternFill("solid", fgColor="DDE6F2")
     for table in report.tables():
         ws = wb.create_sheet(_sheet_name(table))
-        ws.append(list(table.columns))
+        ws.append(neutralise_row(table.columns))
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.fill = head
         for row in table.rows:
-            ws.append(list(row))
+            ws.append(neutralise_row(row))
         ws.freeze_panes = "A2"
         for i, col in enumerate(table.columns, start=1):
             width = max([len(str(col)), *(len(str(r[i - 1])) for r in table.rows[:200])])
             ws.column_dimensions[get_column_letter(i)].width = min(max(width + 2, 8), 60)
         if table.note:
             ws.append([])
-            ws.append([table.note])
+            ws.append([neutralise(table.note)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -107,8 +108,8 @@ def csv_text(report: Report) -> str:
     for table in report.tables():
         w.writerow([])
         w.writerow([f"# {table.title}"])
-        w.writerow(table.columns)
-        w.writerows(table.rows)
+        w.writerow(neutralise_row(table.columns))
+        w.writerows(neutralise_row(row) for row in table.rows)
     return buf.getvalue()
 
 
