@@ -8,11 +8,13 @@ process as shipped) and measures, with N concurrent clients each in a loop:
 * ``GET /ket-qua`` (the published results list, first page);
 * ``POST /open311/v2/requests.json`` throughput (tickets filed per second, through the intake path).
 
-Prints p50/p95/p99 and writes bench/results/public.json. Targets (issue): p95 <= 100 ms at 50
-clients with 1,000,000 tickets; POST >= 100 tickets/s.
+Prints p50/p95/p99 and writes bench/results/public.json; with a baseline (``--baseline FILE``,
+default bench/baselines/public.json) it also prints the numbers before and after side by side.
+Targets (issue): p95 <= 100 ms at 50 clients with 1,000,000 tickets; POST >= 100 tickets/s.
 
     .venv/bin/python bench/public.py [--tickets 1000000] [--clients 50] [--rounds 5] [--posts 500]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/] [--keep] [--db KEPT_DB]
+        [--baseline bench/baselines/public.json]
 
 Traffic goes only to the app this script starts on 127.0.0.1; every loop is bounded.
 """
@@ -100,6 +102,21 @@ async def poster(client: httpx.AsyncClient, key: str, n: int, out: list[float], 
             errors.append(r.status_code)
 
 
+def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """A before/after table of the measured numbers (``before``: an earlier run's JSON)."""
+    lines = [
+        f"{'':22}{'before':>22}{'after':>22}",
+        f"{'tickets':22}{before['load'].get('tickets', 0):>22,}{after['load'].get('tickets', 0):>22,}",
+    ]
+    for kind in ("open311_list", "published_list", "open311_post"):
+        b, a = before["pages"].get(kind, {}), after["pages"].get(kind, {})
+        for q in ("p50_ms", "p95_ms"):
+            lines.append(f"{kind + ' ' + q:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
+    per_s = "open311_post_tickets_per_s"
+    lines.append(f"{'POST tickets/s':22}{before.get(per_s, '-'):>22}{after.get(per_s, '-'):>22}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tickets", type=int, default=1_000_000)
@@ -112,6 +129,11 @@ def main() -> None:
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch database")
     p.add_argument("--db", default="", help="reuse a database kept by an earlier --keep run")
+    p.add_argument(
+        "--baseline",
+        default="",
+        help="an earlier run's JSON to compare with (default: bench/baselines/public.json)",
+    )
     args = p.parse_args()
 
     name = args.db or f"hotline_bench_public_{uuid.uuid4().hex[:8]}"
@@ -232,6 +254,10 @@ def main() -> None:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         results = ROOT / "bench" / "results"
         results.mkdir(parents=True, exist_ok=True)
+        baseline = Path(args.baseline) if args.baseline else ROOT / "bench" / "baselines" / "public.json"
+        if baseline.is_file():
+            result["before"] = json.loads(baseline.read_text())
+            print(comparison(result["before"], result))
         (results / "public.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     finally:
         if proc is not None and proc.poll() is None:

@@ -292,3 +292,32 @@ def test_published_result_and_evidence_in_status_notes(world: World, tmp_path: P
     assert after["status_notes"] == "Đã thu gom rác."
     assert after["media_url"].startswith(f"/ket-qua/{code}/anh/")
     assert world.client.get(after["media_url"]).headers["content-type"] == "image/jpeg"
+
+
+def test_kept_list_answers_follow_every_change(world: World, tmp_path: Path) -> None:
+    """The list's answer is kept between requests; a new request, a status change and a publication
+    each show in the very next answer."""
+    from tests.test_public_pages import _done
+
+    key = world.key()
+    first = _post(world, key).json()[0]["service_request_id"]
+    listed = world.client.get("/open311/v2/requests.json").json()
+    assert [r["service_request_id"] for r in listed] == [first]
+    assert world.client.get("/open311/v2/requests.json").json() == listed  # the kept answer
+    second = _post(world, key).json()[0]["service_request_id"]
+    listed = world.client.get("/open311/v2/requests.json").json()
+    assert {r["service_request_id"] for r in listed} == {first, second}
+    world.services.tickets.reject(second, "Không thuộc thẩm quyền", "tester")
+    listed = world.client.get("/open311/v2/requests.json", params={"status": "closed"}).json()
+    assert [r["service_request_id"] for r in listed] == [second]
+    _done(world, first, tmp_path, result="Đã thu gom rác.", publish=False)
+    page = world.client.get("/ket-qua").text
+    assert first not in page
+    lead = world.services.tickets.get(first).lead_agency
+    head, _ = world.services.users.add(
+        "truong", "head", "test", agency=lead, password="mat-khau-thu-nghiem-12"
+    )
+    world.services.staff.publish(head.actor(), first)
+    listed = world.client.get("/open311/v2/requests.json").json()
+    assert {r["service_request_id"]: r["status_notes"] for r in listed}[first] == "Đã thu gom rác."
+    assert first in world.client.get("/ket-qua").text

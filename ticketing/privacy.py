@@ -109,8 +109,19 @@ def _fold_char(ch: str) -> str:
     return base.lower() if len(base.lower()) == 1 else ch
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table filled on first use of each character with :func:`_fold_char`."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def _fold(text: str) -> str:
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate(_FOLD_TABLE)
 
 
 def _replace_spans(text: str, spans: list[tuple[int, int]], by: str) -> str:

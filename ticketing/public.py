@@ -89,6 +89,10 @@ def scrub(text: str, caller: Caller) -> str:
 
 
 class Publication(Protocol):
+    def stamp(self) -> tuple[object, ...]:
+        """A value that changes whenever a public view may have changed (for answer caches)."""
+        ...
+
     def published(self, codes: Sequence[str]) -> set[str]:
         """The codes among ``codes`` whose result is public."""
         ...

@@ -30,6 +30,20 @@ class SqlPublication:
     def __init__(self, sessions: Callable[[], Session]) -> None:
         self.sessions = sessions
 
+    def stamp(self) -> tuple[object, ...]:
+        """What changes whenever anything a public view shows may have changed: the newest ticket,
+        event, audit entry (every ticket change and every publication approval is audited) and
+        attachment. Four primary-key lookups; the public doors' answer caches compare it."""
+        with self.sessions() as session:
+            stmt = select(
+                select(func.max(TicketRow.id)).scalar_subquery(),
+                select(func.max(TicketEventRow.id)).scalar_subquery(),
+                select(func.max(AuditLogRow.id)).scalar_subquery(),
+                select(func.max(AttachmentRow.id)).scalar_subquery(),
+            )
+            row = session.execute(stmt).one()
+            return tuple(row)
+
     def published(self, codes: Sequence[str]) -> set[str]:
         """The codes among ``codes`` whose result is public."""
         if not codes:

@@ -8,7 +8,7 @@ import enum
 from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -322,9 +322,10 @@ class SqlTicketRepository:
         return int(self.session.scalar(select(func.count()).select_from(inner)) or 0)
 
     def recent(self, *, category: str, ward_code: str, since: datetime) -> list[Ticket]:
-        # Duplicate search needs the report itself, not its history: children are not loaded.
+        # Duplicate search needs the report itself, not its history: the table's columns alone, read
+        # as plain rows (no ORM identity bookkeeping: filing reads this inside its sequence lock).
         stmt = (
-            select(TicketRow)
+            select(*TicketRow.__table__.columns)
             .where(
                 TicketRow.category == category,
                 TicketRow.ward_code == ward_code,
@@ -332,9 +333,8 @@ class SqlTicketRepository:
                 TicketRow.status != Status.REJECTED.value,
             )
             .order_by(TicketRow.created_at)
-            .options(lazyload("*"))
         )
-        return [_read_ticket(r, children=False) for r in self.session.scalars(stmt)]
+        return [_read_ticket(cast(TicketRow, r), children=False) for r in self.session.execute(stmt)]
 
     def next_sequence(self, name: str = "ticket") -> int:
         return next_sequence(self.session, name)

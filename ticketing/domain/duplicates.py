@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -41,8 +42,14 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The folded words of ``text`` that carry meaning (filler words dropped)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=16384)
+def _tokens(text: str) -> tuple[str, ...]:
+    # kept: every filing compares the new report with the same recent reports of its ward
     words = _WORD.findall(fold(unicodedata.normalize("NFC", text)))
-    return [w for w in words if w not in _FILLER]
+    return tuple(w for w in words if w not in _FILLER)
 
 
 def similarity(a: str, b: str) -> float:

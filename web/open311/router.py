@@ -25,6 +25,7 @@ from ticketing.ports import TicketQuery
 from ticketing.service import TicketNotFound
 from web.open311 import formats, spec
 from web.open311.spec import MAX_DAYS, MAX_RESULTS, Open311Error
+from web.public.cache import KeptBody, answers
 from web.public.guard import RateLimited, agency_names, body_too_large, check_rate, services
 from web.public.intake import file_report
 
@@ -45,10 +46,13 @@ def _fmt(fmt: str) -> str:
 
 
 def _answer(fmt: str, root: str, work: Callable[[], Any], status: int = 200) -> Response:
-    """Run ``work`` and render its data; every failure becomes a spec-shaped error, never a traceback."""
+    """Run ``work`` and render its data (unless it is a response already); every failure becomes a
+    spec-shaped error, never a traceback."""
     shape = fmt if fmt in formats.FORMATS else "json"
     try:
         data = work()
+        if isinstance(data, Response):
+            return data
         return formats.render(_fmt(fmt), root, data, status)
     except Open311Error as exc:
         return formats.render(shape, "errors", exc.body(), exc.status)
@@ -100,9 +104,21 @@ def get_service_definition(request: Request, service_code: str, fmt: str) -> Res
 
 @router.get("/requests.{fmt}", summary="Service requests (tickets), newest first")
 def get_requests(request: Request, fmt: str) -> Response:
-    def work() -> Any:
+    svc = services(request)
+
+    def cached() -> Response:
+        # the rendered answer is reused while nothing public changed (web/public/cache.py)
         check_rate(request, "api")
-        svc = services(request)
+        key = (fmt, tuple(sorted(request.query_params.multi_items())))
+        kept: KeptBody = answers(request.app.state, "open311_requests").get(
+            key, svc.publication.stamp(), svc.clock.now(), render
+        )
+        return kept.response(request)
+
+    def render() -> KeptBody:
+        return KeptBody.of(formats.render(_fmt(fmt), "service_requests", work()))
+
+    def work() -> Any:
         q = request.query_params
         names = _agency_names(request)
         ids = [i.strip() for i in q.get("service_request_id", "").split(",") if i.strip()]
@@ -158,7 +174,7 @@ def get_requests(request: Request, fmt: str) -> Response:
         found.sort(key=lambda t: t.created_at, reverse=True)
         return [spec.service_request(v, names, MEDIA_BASE) for v in found[:MAX_RESULTS]]
 
-    return _answer(fmt, "service_requests", work)
+    return _answer(fmt, "service_requests", cached)
 
 
 def _find(svc: Any, code: str) -> Any:

@@ -33,6 +33,7 @@ from ticketing.privacy import mask
 from ticketing.public import is_public_attachment, public_view
 from ticketing.service import NewAttachment, TicketNotFound
 from web.public import guard
+from web.public.cache import KeptBody, answers
 from web.public.followup import CITIZEN_ACTOR, GRANT_COOKIE, send_code
 from web.public.guard import RateLimited, check_rate, services
 from web.public.intake import file_report
@@ -393,21 +394,32 @@ def published(
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    found = svc.publication.views(query, published_only=True)
     names = _agency_names(request)
-    rows = [(v, names.get(v.lead_agency, v.lead_agency)) for v in found[:PAGE_SIZE]]
-    filters = {"linh_vuc": query.category, "phuong": query.ward_code, "thang": thang if span else ""}
-    base = {k: v for k, v in filters.items() if v}
-    ctx = {
-        "rows": rows,
-        "filters": filters,
-        "categories": _categories(),
-        "wards": _wards(city),
-        "page": page,
-        "prev_url": f"/ket-qua?{urlencode({**base, 'trang': page - 1})}" if page > 1 else "",
-        "next_url": f"/ket-qua?{urlencode({**base, 'trang': page + 1})}" if len(found) > PAGE_SIZE else "",
-    }
-    return _page(request, "published_list.html", ctx)
+
+    def render() -> KeptBody:
+        found = svc.publication.views(query, published_only=True)
+        rows = [(v, names.get(v.lead_agency, v.lead_agency)) for v in found[:PAGE_SIZE]]
+        filters = {"linh_vuc": query.category, "phuong": query.ward_code, "thang": thang if span else ""}
+        base = {k: v for k, v in filters.items() if v}
+        more = len(found) > PAGE_SIZE
+        ctx = {
+            "rows": rows,
+            "filters": filters,
+            "categories": _categories(),
+            "wards": _wards(city),
+            "page": page,
+            "prev_url": f"/ket-qua?{urlencode({**base, 'trang': page - 1})}" if page > 1 else "",
+            "next_url": f"/ket-qua?{urlencode({**base, 'trang': page + 1})}" if more else "",
+        }
+        return KeptBody.of(_page(request, "published_list.html", ctx))
+
+    # the rendered page is reused while nothing public changed (web/public/cache.py); it depends
+    # on the filters and the page alone (no session, no per-visitor part)
+    key = (query.category, query.ward_code, query.created_from, query.created_to, thang if span else "", page)
+    kept: KeptBody = answers(request.app.state, "published").get(
+        key, svc.publication.stamp(), svc.clock.now(), render
+    )
+    return kept.response(request)
 
 
 @router.get("/ket-qua/{code}")
