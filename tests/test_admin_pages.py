@@ -1,0 +1,136 @@
+"""The administrator's pages through the ASGI app over a real SQLite database: users (create with a
+password shown once, disable, reset), agencies' contacts, routing rules and the route tester, the
+read-only SLA and categories page; CSRF on every form; other roles refused."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web_world import PASSWORD, A, WebWorld, make_world
+from web.app import create_app
+
+ADMIN = "quantri"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[WebWorld]:
+    w = make_world(tmp_path / "var")
+    w.services.users.add(ADMIN, "admin", "test", password=PASSWORD)
+    yield w
+    w.services.close()
+
+
+def _token(html: str) -> str:
+    m = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+def client_for(world: WebWorld, user: str = ADMIN) -> TestClient:
+    client = TestClient(create_app(world.services))
+    token = _token(client.get("/login").text)
+    r = client.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    return client
+
+
+def post(client: TestClient, url: str, data: dict[str, str], page: str = "/admin/users"):  # type: ignore[no-untyped-def]
+    token = _token(client.get(page).text)
+    return client.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def audit_actions(world: WebWorld, entity: str) -> list[tuple[str, str, str]]:
+    from sqlalchemy import text
+
+    with world.services.session_factory() as s:
+        rows = s.execute(
+            text("SELECT actor, entity_id, action FROM audit_log WHERE entity = :e ORDER BY id"),
+            {"e": entity},
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_admin_lands_on_users_and_sees_admin_nav(world: WebWorld) -> None:
+    client = client_for(world)
+    home = client.get("/", follow_redirects=False)
+    assert home.headers["location"] == "/admin/users"
+    page = client.get("/admin/users")
+    assert page.status_code == 200
+    for label in ("Người dùng", "Đơn vị", "Định tuyến", "Thời hạn &amp; lĩnh vực", "canbo.a", "Cán bộ xử lý"):
+        assert label in page.text
+    assert "password_hash" not in page.text and "$argon2" not in page.text
+
+
+def test_create_user_shows_password_once_and_it_works(world: WebWorld) -> None:
+    client = client_for(world)
+    r = post(
+        client,
+        "/admin/users",
+        {"username": "moi.cb", "role": "officer", "agency": A, "display_name": "Nguyễn Văn Mới"},
+    )
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    m = re.search(r'id="new-password" class="secret" readonly value="([^"]+)"', r.text)
+    assert m and len(m.group(1)) >= 12
+    assert "chỉ hiện một lần" in r.text
+    assert m.group(1) not in client.get("/admin/users").text
+    user = world.services.users.get("moi.cb")
+    assert user.grants[0].agency == A and user.display_name == "Nguyễn Văn Mới"
+    assert world.services.users.authenticate("moi.cb", m.group(1)) is not None
+    assert (ADMIN, "moi.cb", "add") in audit_actions(world, "user")
+
+
+def test_create_user_errors_keep_the_form(world: WebWorld) -> None:
+    client = client_for(world)
+    form = {"username": "Sai Ten", "role": "operator", "display_name": "Lê Thị Mai"}
+    r = post(client, "/admin/users", form)
+    assert r.status_code == 400 and "Tên đăng nhập không hợp lệ" in r.text and "Lê Thị Mai" in r.text
+    r = post(client, "/admin/users", {"username": "cb.x", "role": "officer", "agency": ""})
+    assert r.status_code == 400 and "cần mã đơn vị" in r.text
+    r = post(client, "/admin/users", {"username": "canbo.a", "role": "operator"})
+    assert r.status_code == 400 and "đã tồn tại" in r.text
+    bad = client.post("/admin/users", data={"username": "x.y", "role": "operator", "csrf_token": "sai"})
+    assert bad.status_code == 403
+    with pytest.raises(Exception):  # noqa: B017 - the user must not exist
+        world.services.users.get("x.y")
+
+
+def test_disable_enable_reset_password(world: WebWorld) -> None:
+    victim = client_for(world, "canbo.a")
+    assert victim.get("/queue").status_code == 200
+    client = client_for(world)
+    r = post(client, "/admin/users/canbo.a/disable", {})
+    assert r.status_code == 303
+    assert "Đã khóa tài khoản canbo.a" in client.get("/admin/users").text
+    assert victim.get("/queue", follow_redirects=False).status_code == 303  # the session ended
+    assert world.services.users.authenticate("canbo.a", PASSWORD) is None
+    post(client, "/admin/users/canbo.a/enable", {})
+    assert world.services.users.get("canbo.a").active
+    r = post(client, "/admin/users/canbo.a/reset-password", {})
+    m = re.search(r'id="new-password" class="secret" readonly value="([^"]+)"', r.text)
+    assert r.status_code == 200 and m
+    assert world.services.users.authenticate("canbo.a", m.group(1)) is not None
+    actions = [a for a in audit_actions(world, "user") if a[0] == ADMIN]
+    assert [a[2] for a in actions] == ["disable", "enable", "reset_password"]
+    r = post(client, f"/admin/users/{ADMIN}/disable", {})
+    assert "Không thể tự khóa" in client.get(r.headers["location"]).text
+    assert world.services.users.get(ADMIN).active
+
+
+@pytest.mark.parametrize("user", ["canbo.a", "truong.a", "dtv.lan", "giamsat", "lanhdao"])
+def test_other_roles_are_refused(world: WebWorld, user: str) -> None:
+    client = client_for(world, user)
+    pages = ("/admin/users", "/admin/agencies", f"/admin/agencies/{A}", "/admin/routing", "/admin/settings")
+    for url in pages:
+        r = client.get(url)
+        assert r.status_code == 403 and "Không có quyền" in r.text, url
+    assert "/admin/" not in client.get("/account").text
+    token = _token(client.get("/account").text)
+    client.post("/admin/users", data={"username": "lau.vao", "role": "admin", "csrf_token": token})
+    assert all(u.username != "lau.vao" for u in world.services.users.list())
