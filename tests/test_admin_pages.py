@@ -134,3 +134,30 @@ def test_other_roles_are_refused(world: WebWorld, user: str) -> None:
     token = _token(client.get("/account").text)
     client.post("/admin/users", data={"username": "lau.vao", "role": "admin", "csrf_token": token})
     assert all(u.username != "lau.vao" for u in world.services.users.list())
+
+
+def test_agencies_list_and_edit_focal_contact(world: WebWorld) -> None:
+    client = client_for(world)
+    page = client.get("/admin/agencies?q=Hoàn Kiếm")
+    assert page.status_code == 200 and A in page.text and "Chưa có" in page.text
+    assert "UBND-00004" not in page.text
+    r = post(
+        client,
+        f"/admin/agencies/{A}",
+        {"focal_name": "Trần Thị Thu", "focal_phone": "0243 825 1234", "focal_email": "thu@hoankiem.gov.vn"},
+        page=f"/admin/agencies/{A}",
+    )
+    assert r.status_code == 303
+    assert "Đã lưu đầu mối" in client.get(r.headers["location"]).text
+    agency = world.services.admin_portal.agency(world.services.users.get(ADMIN).actor(), A)
+    assert (agency.focal_name, agency.focal_phone, agency.focal_email) == (
+        "Trần Thị Thu",
+        "0243 825 1234",
+        "thu@hoankiem.gov.vn",
+    )
+    assert "Trần Thị Thu" in client.get("/admin/agencies?q=Hoàn Kiếm").text
+    bad = post(client, f"/admin/agencies/{A}", {"focal_phone": "gọi tôi"}, page=f"/admin/agencies/{A}")
+    assert "Số điện thoại không hợp lệ" in client.get(bad.headers["location"]).text
+    assert world.services.admin_portal.agency(world.services.users.get(ADMIN).actor(), A).focal_name
+    assert (ADMIN, A, "set_focal") in audit_actions(world, "agency")
+    assert client.get("/admin/agencies/KHONG-CO").status_code == 404
