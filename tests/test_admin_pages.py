@@ -161,3 +161,28 @@ def test_agencies_list_and_edit_focal_contact(world: WebWorld) -> None:
     assert world.services.admin_portal.agency(world.services.users.get(ADMIN).actor(), A).focal_name
     assert (ADMIN, A, "set_focal") in audit_actions(world, "agency")
     assert client.get("/admin/agencies/KHONG-CO").status_code == 404
+
+
+def test_routing_add_and_test(world: WebWorld) -> None:
+    client = client_for(world)
+    page = client.get("/admin/routing")
+    assert page.status_code == 200 and "Chưa có quy tắc riêng" in page.text
+    tested = client.get("/admin/routing?category=VSMT&ward=00070")
+    assert "Đơn vị chủ trì" in tested.text and A in tested.text and "Theo định tuyến mặc định" in tested.text
+    r = post(
+        client,
+        "/admin/routing",
+        {"category": "VSMT", "ward": "00070", "agency": "UBND-00004", "priority": "0"},
+        page="/admin/routing",
+    )
+    assert r.status_code == 303
+    assert "Đã lưu quy tắc" in client.get("/admin/routing").text
+    tested = client.get("/admin/routing?category=VSMT&ward=00070")
+    assert "Theo quy tắc VSMT × 00070" in tested.text
+    assert world.services.admin.test_route("VSMT", "00070").agency == "UBND-00004"
+    assert next(a for a in audit_actions(world, "routing_rule") if a[0] == ADMIN)[2] == "add"
+    unknown = {"category": "KHONGCO", "ward": "*", "agency": A}
+    bad = post(client, "/admin/routing", unknown, page="/admin/routing")
+    assert "flash error" in client.get(bad.headers["location"]).text
+    assert len(world.services.admin.rules()) == 1
+    assert "flash error" in client.get("/admin/routing?category=KHONGCO").text
