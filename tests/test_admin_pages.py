@@ -186,3 +186,15 @@ def test_routing_add_and_test(world: WebWorld) -> None:
     assert "flash error" in client.get(bad.headers["location"]).text
     assert len(world.services.admin.rules()) == 1
     assert "flash error" in client.get("/admin/routing?category=KHONGCO").text
+
+
+def test_settings_page_shows_the_preset_in_force_and_where_it_is_configured(world: WebWorld) -> None:
+    client = client_for(world)
+    page = client.get("/admin/settings")
+    assert page.status_code == 200
+    text = page.text
+    assert "Hà Nội — Tổng đài thông minh (AI)" in text and "sla_presets.toml" in text
+    assert "Khẩn</td><td>4 giờ làm việc" in text and "Thường</td><td>7 ngày làm việc (56 giờ)" in text
+    assert "trong 1 ngày làm việc (8 giờ) kể từ khi tạo phiếu" in text
+    assert "08:00-12:00, 13:00-17:00" in text and "categories.csv" in text
+    assert "VSMT" in text and 'method="post"' not in text.split("<main", 1)[1].split("</main>")[0]

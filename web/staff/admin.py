@@ -7,6 +7,7 @@ to the post (never put in the session or a redirect) and the page is not cached.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from ticketing.access import AGENCY_ROLES, ROLE_LABELS, Actor, Role
 from ticketing.admin_portal import AdminPortal
 from ticketing.domain.errors import ValidationError
+from ticketing.domain.model import Priority
 from ticketing.staff import Forbidden
 from ticketing.users import UserError
 from web.staff.deps import check_csrf, current_actor, flash, render, services
@@ -29,6 +31,17 @@ KIND_LABELS = {
     "police": "Công an",
     "utility": "Doanh nghiệp dịch vụ",
 }
+
+
+CITY_NAMES = {"hanoi": "Hà Nội", "haiphong": "Hải Phòng", "cantho": "Cần Thơ"}
+
+
+def working_time(d: timedelta) -> str:
+    """A working duration in Vietnamese: whole working days (8 h) as days and hours, otherwise hours."""
+    hours = d / timedelta(hours=1)
+    if hours >= 8 and hours % 8 == 0:
+        return f"{hours / 8:g} ngày làm việc ({hours:g} giờ)"
+    return f"{hours:g} giờ làm việc"
 
 
 def portal(request: Request) -> AdminPortal:
@@ -236,5 +249,12 @@ def routing_add(
 @router.get("/settings")
 def settings_page(request: Request, actor: ActorDep) -> Response:
     svc = portal(request)
-    ctx = {"sla": svc.sla(actor), "categories": svc.categories(actor)}
+    sla = svc.sla(actor)
+    ctx = {
+        "sla": sla,
+        "categories": svc.categories(actor),
+        "city_name": CITY_NAMES.get(sla.city, sla.city),
+        "priorities": list(Priority),
+        "wt": working_time,
+    }
     return render(request, "admin/settings.html", ctx)
