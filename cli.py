@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Literal
 
 import click
 
@@ -15,6 +16,9 @@ from commands import COMMAND_GROUPS
 from commands.errors import UserError
 from config import log_redaction
 from config.private_files import set_private_umask
+from config.settings import SettingsError, get_settings
+from ops.logs import configure as configure_logging
+from ops.logs import configured_secrets
 
 
 class HotlineGroup(click.Group):
@@ -41,11 +45,16 @@ def main(verbose: bool) -> None:
     """
     # Databases, recordings, logs and secrets written by any command (or its children) are owner-only.
     set_private_umask()
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # Text or JSON lines (ops.log_format), call id and ticket code on every record, personal data
+    # and secrets redacted. A broken configuration is reported by the command itself.
+    fmt: Literal["text", "json"] = "text"
+    secrets: list[str] = []
+    try:
+        s = get_settings()
+        fmt, secrets = s.ops.log_format, configured_secrets(s)
+    except SettingsError:
+        pass
+    configure_logging(logging.DEBUG if verbose else logging.WARNING, fmt, secrets, sys.stderr)
     log_redaction.install()  # credentials never reach a log line, whichever library writes it
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from ticketing.dossiers import DossierLookupError, DossierSource, DossierStatus
+from ticketing.dossiers import DossierLookupError, DossierSource, DossierStatus, TableError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class KeyedDossiers:
             found: DossierStatus | None = self.source.lookup(keyed)
             if found is None and len(keyed) > 10:
                 found = self.source.lookup(keyed[-10:])
-        except DossierLookupError:
-            log.exception("dossier lookup failed")
+        except (DossierLookupError, TableError, OSError):
+            log.exception("dossier lookup failed")  # the caller hears "not found" and may ask an operator
             return None
         return (found.code, found.status) if found is not None else None

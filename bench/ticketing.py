@@ -30,8 +30,9 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import reference
 from config.settings import Settings
-from ticketing import calendar_config, reference
+from ticketing import calendar_config
 from ticketing.attachments import FileAttachmentStore
 from ticketing.db import migrate
 from ticketing.db.engine import make_engine, make_session_factory

@@ -9,6 +9,7 @@ from commands.agi import agi_group
 from commands.api_keys import api_keys_group, tokens_group, webhooks_group
 from commands.app import app_group
 from commands.asr import asr_group
+from commands.backup import backup_group
 from commands.calendar import calendar_group
 from commands.call import call_group
 from commands.calls import calls_group
@@ -28,6 +29,8 @@ from commands.reports import reports_group
 from commands.retention import retention_cmd
 from commands.routing import routing_group
 from commands.scheduler import scheduler_group
+from commands.service import service_group
+from commands.status import status_cmd
 from commands.tickets import tickets_group
 from commands.up import down_cmd, up_cmd
 from commands.users import users_group
@@ -35,6 +38,7 @@ from commands.web import web_group
 
 COMMAND_GROUPS: list[click.Command] = [
     db_group,
+    backup_group,
     agencies_group,
     routing_group,
     tickets_group,
@@ -64,5 +68,7 @@ COMMAND_GROUPS: list[click.Command] = [
     journal_group,
     up_cmd,
     down_cmd,
+    status_cmd,
+    service_group,
     cluster_group,
 ]

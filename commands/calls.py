@@ -14,6 +14,7 @@ from commands.errors import UserError, load_settings
 from config.settings import Settings
 from pbx.install import InstallError, layout
 from ticketing.calls import CallLog, CallRecord
+from ticketing.privacy import mask
 
 
 def _host_path(settings: Settings) -> Callable[[str], str]:
@@ -34,12 +35,12 @@ def _call_log() -> CallLog:
     return root.call_log
 
 
-def _as_dict(record: CallRecord, to_host: Callable[[str], str]) -> dict[str, Any]:
+def _as_dict(record: CallRecord, to_host: Callable[[str], str], show_personal: bool) -> dict[str, Any]:
     recording = to_host(record.recording)
     return {
         "id": record.id,
         "channel_id": record.channel_id,
-        "caller": record.caller,
+        "caller": record.caller if show_personal else mask(record.caller),
         "called": record.called,
         "started_at": record.started_at.isoformat(),
         "answered_at": record.answered_at.isoformat() if record.answered_at else None,
@@ -75,7 +76,8 @@ def calls_group() -> None:
     "--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="How many calls."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (newest first).")
-def list_calls(limit: int, as_json: bool) -> None:
+@click.option("--show-personal", is_flag=True, help="Print callers' numbers unmasked.")
+def list_calls(limit: int, as_json: bool, show_personal: bool) -> None:
     """List calls, newest first."""
     settings = load_settings()
     to_host = _host_path(settings)
@@ -85,7 +87,7 @@ def list_calls(limit: int, as_json: bool) -> None:
         raise
     except Exception as exc:
         raise UserError(f"Không đọc được nhật ký cuộc gọi / cannot list calls: {_one_line(exc)}") from exc
-    rows = [_as_dict(r, to_host) for r in records]
+    rows = [_as_dict(r, to_host, show_personal) for r in records]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -102,7 +104,8 @@ def list_calls(limit: int, as_json: bool) -> None:
 
 @calls_group.command("show", epilog="Example:\n\n  hotline calls show 42")
 @click.argument("call_id", type=int)
-def show_call(call_id: int) -> None:
+@click.option("--show-personal", is_flag=True, help="Print the caller's number unmasked.")
+def show_call(call_id: int, show_personal: bool) -> None:
     """Show one call as JSON."""
     settings = load_settings()
     try:
@@ -113,4 +116,6 @@ def show_call(call_id: int) -> None:
         raise UserError(f"Không đọc được nhật ký cuộc gọi / cannot show the call: {_one_line(exc)}") from exc
     if record is None:
         raise UserError(f"Không có cuộc gọi số {call_id} / no call with id {call_id}")
-    click.echo(json.dumps(_as_dict(record, _host_path(settings)), ensure_ascii=False, indent=2))
+    click.echo(
+        json.dumps(_as_dict(record, _host_path(settings), show_personal), ensure_ascii=False, indent=2)
+    )

@@ -26,7 +26,6 @@ from nlu.dialogue.ports import Interpreter
 from nlu.dialogue.runner import CallPorts, Runner
 from nlu.interpreter import Tally
 from nlu.knowledge import default_index
-from pbx.ai_operator.ports import LivePorts
 from reference import CITIES
 from ticketing.dossiers import DossierSource, DossierTable, TableError
 from wiring import Services
@@ -88,7 +87,7 @@ def console_ports(root: Services, dossiers: Path | None, create: bool) -> CallPo
     from commands.db import services
 
     services()  # the database must exist and be migrated
-    return LivePorts(root.filer, source, outbox=root.outbox, messages=root.messages)
+    return root.call_ports(source)
 
 
 def build_interpreter(kind: str, city: str, root: Services) -> Interpreter:

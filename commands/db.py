@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -19,7 +20,7 @@ import click
 import wiring
 from commands.errors import UserError
 from commands.errors import load_settings as settings
-from config.settings import SettingsError
+from config.settings import Settings, SettingsError
 from ticketing.attachments import AttachmentError
 from ticketing.db.errors import storage_errors
 from ticketing.domain.errors import DomainError
@@ -145,16 +146,33 @@ def db_group() -> None:
     show_default=True,
     help="Also import the shipped agencies of the configured city (as 'hotline agencies import').",
 )
-def upgrade_cmd(revision: str, agencies: bool) -> None:
+@click.option(
+    "--no-backup-check",
+    is_flag=True,
+    help="Migrate even without a fresh backup (`hotline backup create`) of a database holding data.",
+)
+@click.option(
+    "--backup-max-age",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Hours within which the last backup counts as fresh.",
+)
+def upgrade_cmd(revision: str, agencies: bool, no_backup_check: bool, backup_max_age: float) -> None:
     """Create the database (SQLite: in the data directory) or upgrade it to the latest schema, and
     load the configured city's agencies so tickets can be dispatched at once.
 
     Idempotent: an up-to-date database is left as it is; agency contacts already set are kept.
+    Migrating a database that already holds a schema needs a fresh backup (`hotline backup create`,
+    taken within --backup-max-age hours at the current revision) unless --no-backup-check is given;
+    a new, empty database needs none.
     """
     from ticketing.db import migrate
 
     s = settings()
     url = s.database_url
+    if not no_backup_check:
+        _require_fresh_backup(s, revision, timedelta(hours=backup_max_age))
     with user_errors():
         try:
             with storage_errors():
@@ -172,6 +190,31 @@ def upgrade_cmd(revision: str, agencies: bool) -> None:
         with user_errors():
             inserted, updated = admin_service().import_agencies(s.city, "hotline-db-upgrade")
         click.echo(f"agencies ({s.city}): {inserted} added, {updated} updated")
+
+
+def _require_fresh_backup(s: Settings, revision: str, max_age: timedelta) -> None:
+    """Refuse to migrate a database holding a schema without a fresh backup of it."""
+    from ops.backup import fresh_backup
+    from ticketing.db import migrate
+    from ticketing.db.engine import sqlite_path
+
+    url = s.database_url
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        return  # a new database: nothing to lose
+    with user_errors():
+        current = list(migrate.current_revisions(url))
+        heads = list(migrate.head_revisions())
+    if not current:
+        return  # never migrated: empty
+    if sorted(current) == sorted(heads if revision == "head" else [revision]):
+        return  # nothing to do
+    why = fresh_backup(s, current, max_age, datetime.now(UTC))
+    if why is not None:
+        raise UserError(
+            f"chưa có bản sao lưu mới, không nâng cấp / refusing to migrate without a fresh backup: {why}; "
+            "run 'hotline backup create DIR' first (or pass --no-backup-check)"
+        )
 
 
 @db_group.command("current", epilog="\b\nExample:\n  hotline db current")

@@ -9,11 +9,13 @@ import signal
 import socket
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 
 from commands.db import services, user_errors
 from commands.errors import UserError
+from config.settings import Settings
 from reference import CITIES
 from ticketing.scheduler import SWEEP_LEASE, TickReport
 
@@ -74,14 +76,56 @@ def run_cmd(once: bool, interval: float, cities: tuple[str, ...]) -> None:
 
     def on_tick(report: TickReport) -> None:
         click.echo(report.summary(), err=False)
+        rotate_files(root.settings)
 
     def on_error(exc: BaseException) -> None:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         click.echo(f"round failed, retrying next round: {first}", err=True)
 
     click.echo(f"scheduler {holder}: every {interval:g} s, cities {', '.join(cities)}")
-    scheduler.run(interval, stop, on_tick=on_tick, on_error=on_error)
+    metrics = serve_metrics(root.settings, root.engine)
+    try:
+        scheduler.run(interval, stop, on_tick=on_tick, on_error=on_error)
+    finally:
+        if metrics is not None:
+            metrics.shutdown()
     click.echo("scheduler stopped")
+
+
+def rotate_files(s: Settings) -> list[str]:
+    """Rotate what the product writes on this node once beyond ``ops.log_max_bytes``: the service
+    logs in <data_dir>/log, Asterisk's own logs, and the ticket/message journals once settled (the
+    fallback-call journal is rotated by its importer). Never fails a scheduler round."""
+    from ops.logs import rotate_logs
+    from pbx.fallback_calls import JOURNAL_NAME
+    from pbx.install import InstallError, layout
+    from ticketing.journal import MessageJournal, TicketJournal, journal_path, messages_path
+
+    o = s.ops
+    rotated: list[str] = []
+    try:
+        rotated += rotate_logs(s.data_dir / "log", o.log_max_bytes, o.log_backups)
+        try:
+            lay = layout(s)
+            rotated += rotate_logs(lay.to_host(lay.log_dir), o.log_max_bytes, o.log_backups, {JOURNAL_NAME})
+        except InstallError:
+            pass
+        for journal in (TicketJournal(journal_path(s.data_dir)), MessageJournal(messages_path(s.data_dir))):
+            if journal.rotate(o.log_max_bytes, o.log_backups):
+                rotated.append(journal.path.name)
+    except OSError as exc:
+        click.echo(f"log rotation failed: {exc}", err=True)
+    return rotated
+
+
+def serve_metrics(s: Settings, engine: Any) -> Any:
+    """The scheduler's loopback /metrics: its readiness and the hotline-wide counts (ops.metrics)."""
+    from ops import instruments
+    from ops.metrics import registry_for
+    from ticketing.db.ops import ping
+
+    instruments.ready_check("database", lambda: ping(engine))
+    return instruments.serve(s.ops.scheduler_metrics_port, registry=registry_for(engine, s))
 
 
 @scheduler_group.command("status", epilog="\b\nExample:\n  hotline scheduler status")

@@ -34,6 +34,7 @@ APP_READY_TIMEOUT_S = 60.0  # the app loads the speech model before it registers
 RESTART_DELAY_S = 2.0
 MAX_QUICK_CRASHES = 5  # a service dying this many times within QUICK_CRASH_S of its start is given up
 QUICK_CRASH_S = 10.0
+ROTATE_EVERY_S = 60.0  # the foreground `up` rotates the service logs it writes
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def start_nlu(settings: Settings) -> str:
         return "no model (`hotline nlu train`); calls use the rule-based interpreter"
     token = wiring.build(settings).rasa_token  # the token every client of the server uses too
     try:
-        pid = serve(env, settings.data_dir, settings.nlu.rasa_url, token)
+        pid = serve(env, settings.data_dir, settings.nlu.rasa_url, token, wait_s=settings.nlu.rasa_start_s)
     except (RasaEnvError, RasaServerError) as exc:
         return f"failed ({exc}); calls use the rule-based interpreter"
     return f"ready at {settings.nlu.rasa_url}, pid {pid}"
@@ -264,9 +265,15 @@ def supervise(settings: Settings, procs: dict[str, subprocess.Popen[bytes]]) -> 
     quick_crashes = dict.fromkeys(procs, 0)
     by_name = {s.name: s for s in services_for(settings)}
     click.echo("hotline is up; Ctrl-C stops it")
+    rotated_at = time.monotonic()
     try:
         while not stopping:
             time.sleep(0.5)
+            if time.monotonic() - rotated_at > ROTATE_EVERY_S:
+                rotated_at = time.monotonic()
+                from commands.scheduler import rotate_files
+
+                rotate_files(settings)
             for name, proc in list(procs.items()):
                 if proc.poll() is None:
                     continue

@@ -99,6 +99,7 @@ class NluSettings(BaseModel):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     rasa_timeout_s: float = 0.5
+    rasa_start_s: float = 180.0  # how long `hotline up` waits for the Rasa server to load its model
     vosk_model_path: str = ""  # empty: the first fetched model in <data_dir>/models
     vosk_model_site: str = ""  # mirror of the Vosk model site (empty: the official one)
 
@@ -151,6 +152,18 @@ class CallSettings(BaseModel):
     require_operator: bool = True
 
 
+class OpsSettings(BaseModel):
+    """Operations: logs, the loopback metrics/health endpoints of the workers, the web app's address."""
+
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line (ops/logs.py)
+    log_max_bytes: int = 20_000_000  # rotate a log file the product writes beyond this size
+    log_backups: int = 5  # rotated files kept
+    # Loopback /metrics of the call-control app and the scheduler on this node (0: off).
+    app_metrics_port: int = 9464
+    scheduler_metrics_port: int = 9465
+    web_url: str = "http://127.0.0.1:8080"  # where `hotline status` checks the web app
+
+
 class RetentionSettings(BaseModel):
     """How long personal data is kept (``hotline retention``): a closed ticket's caller, transcript,
     recordings and the audit values that quote them, and a call's number and recording, are erased
@@ -201,6 +214,7 @@ class Settings(BaseSettings):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     call: CallSettings = Field(default_factory=CallSettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -29,6 +29,7 @@ from nlu.intent_rules import content_words, fold_text, rule_intent, strong_inten
 from nlu.normalize import CATEGORY_INTENTS, extract_entities, normalize_name
 from nlu.normalize.text import clean, has_vietnamese_signal, strip_diacritics
 from nlu.rasa_auth import bearer_headers
+from ops import instruments
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,12 @@ class ResilientInterpreter:
         return self._down_since is not None
 
     def interpret(self, text: str, now: datetime | None = None) -> Interpretation:
+        started = time.perf_counter()
+        result = self._interpret(text, now)
+        instruments.NLU_LATENCY.labels(result.backend).observe(time.perf_counter() - started)
+        return result
+
+    def _interpret(self, text: str, now: datetime | None) -> Interpretation:
         when = _now(now)
         with self._lock:
             skip = self._down_since is not None and self.clock() - self._down_since < self.retry_after_s

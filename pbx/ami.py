@@ -59,6 +59,7 @@ class QueueState:
     name: str
     waiting: int
     members: tuple[QueueMember, ...]
+    longest_wait_s: int = 0  # the wait of the caller waiting longest (QueueEntry "Wait")
 
     @property
     def operators_logged_in(self) -> int:
@@ -99,8 +100,17 @@ def parse_queue_status(messages: list[Any]) -> list[QueueState]:
                 paused=_get(msg, "Paused") == "1",
             )
             queues.setdefault(name, {"members": [], "waiting": 0})["members"].append(member)
+        elif event == "QueueEntry":
+            queue = queues.setdefault(name, {"members": [], "waiting": 0})
+            wait = int(_get(msg, "Wait") or 0) if _get(msg, "Wait").isdigit() else 0
+            queue["longest"] = max(int(queue.get("longest", 0)), wait)
     return [
-        QueueState(name=n, waiting=int(q.get("waiting", 0)), members=tuple(q["members"]))
+        QueueState(
+            name=n,
+            waiting=int(q.get("waiting", 0)),
+            members=tuple(q["members"]),
+            longest_wait_s=int(q.get("longest", 0)),
+        )
         for n, q in queues.items()
     ]
 

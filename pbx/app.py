@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import Settings, require_secret
+from ops import instruments
 from pbx.ai_operator.handler import DialogueCallHandler, RecognizerFactory
 from pbx.ami import AmiError, AmiEvent, AmiMonitor
 from pbx.ari.client import AriClient
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOURNAL_REPLAY_S = 60.0
+QUEUE_POLL_S = 5.0  # how often the operator-queue gauges are refreshed from AMI
 RECONCILE_S = 60.0  # how often call records of calls that ended out of the app's sight are closed
 
 
@@ -186,17 +188,68 @@ class HotlineApp:
             self.services.close()
 
 
+def register_readiness(app: HotlineApp) -> None:
+    """The readiness checks of this worker, read by ``hotline status`` from its loopback /metrics."""
+
+    def database() -> bool:
+        from ticketing.db.ops import ping
+
+        return ping(app.services.engine)
+
+    instruments.ready_check("ari", lambda: app.supervisor is not None and app.supervisor.connected.is_set())
+    instruments.ready_check("database", database)
+    instruments.ready_check(
+        "speech_model", lambda: app.calls is not None and app.calls.services.recognizer_factory is not None
+    )
+    instruments.ready_check(
+        "nlu", lambda: app.calls is not None and not getattr(app.calls.services.interpreter, "degraded", True)
+    )
+
+
+def worker_registry(app: HotlineApp) -> object:
+    """This worker's instruments plus the hotline-wide counts read from the database."""
+    from ops.metrics import registry_for
+    from pbx.fallback_calls import JOURNAL_NAME
+
+    fallback: Path | None = None
+    with contextlib.suppress(InstallError):
+        lay = layout(app.settings)
+        fallback = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
+    return registry_for(app.services.engine, app.settings, fallback)
+
+
+async def watch_queue(app: HotlineApp, every_s: float = QUEUE_POLL_S) -> None:
+    """Keep the operator-queue gauges (waiting callers, longest wait, operators) current from AMI."""
+    while True:
+        if app.ami is not None:
+            try:
+                for queue in await app.ami.queue_states():
+                    instruments.QUEUE_WAITING.labels(queue.name).set(queue.waiting)
+                    instruments.QUEUE_LONGEST_WAIT.labels(queue.name).set(queue.longest_wait_s)
+                    instruments.QUEUE_OPERATORS.labels(queue.name, "logged_in").set(queue.operators_logged_in)
+                    instruments.QUEUE_OPERATORS.labels(queue.name, "available").set(queue.operators_available)
+            except (TimeoutError, AmiError, OSError) as exc:
+                log.debug("queue state unavailable: %s", exc)
+        await asyncio.sleep(every_s)
+
+
 async def run(settings: Settings, ready: Callable[[HotlineApp], None] | None = None) -> None:
-    """Run until SIGTERM or SIGINT."""
+    """Run until SIGTERM or SIGINT, with the worker's metrics and readiness on loopback."""
     app = HotlineApp(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await app.start()
+    register_readiness(app)
+    metrics = instruments.serve(settings.ops.app_metrics_port, registry=worker_registry(app))
+    watcher = asyncio.create_task(watch_queue(app), name="queue-gauges")
     if ready is not None:
         ready(app)
     try:
         await stop.wait()
     finally:
+        watcher.cancel()
         await app.stop()
+        if metrics is not None:
+            metrics.shutdown()

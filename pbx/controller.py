@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from ops import logs
 from pbx.ari.client import AriError
 from pbx.ari.events import (
     Bridge,
@@ -362,7 +363,9 @@ class CallController:
         call.media_channel_id = f"{MEDIA_CHANNEL_PREFIX}{call.media_uuid}"
         self.calls[channel.id] = call
         self._by_media[call.media_channel_id] = call
-        call.setup = asyncio.create_task(self._setup(call), name=f"call-{channel.id}")
+        # the call's set-up and every task its handler starts log with the call id (ops.logs)
+        log_ctx, _holder = logs.call_context(channel.id)
+        call.setup = asyncio.create_task(self._setup(call), name=f"call-{channel.id}", context=log_ctx)
 
     async def _setup(self, call: _Call) -> None:
         channel = call.channel

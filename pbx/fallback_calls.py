@@ -119,3 +119,37 @@ def import_journal(journal: Path, offset_file: Path, repo: CallRepository, node:
     tmp.write_text(f"{offset + len(complete)}\n", encoding="ascii")
     tmp.replace(offset_file)
     return changed
+
+
+def _save_offset(offset_file: Path, offset: int) -> None:
+    offset_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = offset_file.with_suffix(".tmp")
+    tmp.write_text(f"{offset}\n", encoding="ascii")
+    tmp.replace(offset_file)
+
+
+def rotate_journal(
+    journal: Path, offset_file: Path, repo: CallRepository, max_bytes: int, backups: int, node: str = ""
+) -> bool:
+    """Rotate the journal once it is beyond ``max_bytes`` and every line of it has been imported.
+
+    Asterisk opens the file for each line it appends, so renaming it is safe; a line appended between
+    the last import and the rename is imported from the rotated file before the offset restarts at 0
+    for the new one. True when rotated.
+    """
+    try:
+        size = journal.stat().st_size
+        offset = int(offset_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return False
+    if size <= max_bytes or offset != size or backups < 1:
+        return False
+    for i in range(backups - 1, 0, -1):
+        older = journal.with_name(f"{journal.name}.{i}")
+        if older.exists():
+            older.replace(journal.with_name(f"{journal.name}.{i + 1}"))
+    rotated = journal.with_name(f"{journal.name}.1")
+    journal.replace(rotated)
+    import_journal(rotated, offset_file, repo, node=node)  # lines that arrived just before the rename
+    _save_offset(offset_file, 0)
+    return True

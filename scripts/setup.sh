@@ -15,8 +15,9 @@ for arg in "$@"; do
 done
 
 # System packages (Debian). Listed once here; each is installed only when missing.
-APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio npm)
-APT_DEV=(chromium)
+APT_RUNTIME=(python3-venv debootstrap sip-tester espeak-ng sox libsox-fmt-base ca-certificates curl kamailio npm
+  postgresql-client)  # pg_dump/pg_restore for `hotline backup` on PostgreSQL
+APT_DEV=(chromium prometheus)  # prometheus: promtool checks the alert rules
 
 need=()
 pkgs=("${APT_RUNTIME[@]}")
@@ -57,6 +58,13 @@ echo "==> Rasa NLU: separate Python 3.9 environment and the trained model"
 .venv/bin/hotline nlu train
 
 echo "==> database schema"
+# A new database needs no backup; an existing one with pending migrations is backed up first
+# (`hotline db upgrade` refuses to migrate data without a fresh backup).
+if .venv/bin/hotline db current 2>/dev/null | grep -q "needs 'hotline db upgrade'"; then
+  backup="var/backups/before-upgrade-$(date -u +%Y%m%dT%H%M%SZ)"
+  echo "==> backing up the database before migrating it: $backup"
+  .venv/bin/hotline backup create "$backup"
+fi
 .venv/bin/hotline db upgrade
 
 echo "==> Asterisk (system Asterisk >= 20, else a Debian sid root under the data directory)"

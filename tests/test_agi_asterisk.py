@@ -19,7 +19,7 @@ async def test_dtmf_dossier_lookup_when_the_app_is_down(asterisk: AsteriskInstan
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "dossiers.csv").write_text(
-        "code,status\nH26-260930-0012,đã có kết quả, mời ông bà đến nhận\n"
+        'code,status\nH26-260930-0012,"đã có kết quả, mời ông bà đến nhận"\n'
     )
     settings = asterisk.settings.model_copy(update={"data_dir": data_dir})
     server = build_server(settings)

@@ -134,3 +134,41 @@ def test_the_checker_allows_what_the_layout_allows(tmp_path: Path) -> None:
         },
     )
     assert violations(tmp_path) == []
+
+
+def test_the_settings_know_the_cities_of_the_reference_data() -> None:
+    """config may not import reference, so its list of cities is checked against it here."""
+    import typing
+
+    import reference
+    from config.settings import Settings
+
+    assert typing.get_args(Settings.model_fields["city"].annotation) == reference.CITIES
+
+
+def import_cycles(root: Path, package: str) -> list[list[str]]:
+    """Cycles among the modules of ``package`` (lazy imports included)."""
+    graph: dict[str, set[str]] = {}
+    members = {f"{package}.{p.stem}" for p in (root / package).glob("*.py")}
+    for path in sorted((root / package).glob("*.py")):
+        graph[f"{package}.{path.stem}"] = {m for _, m in imported_modules(path, root) if m in members}
+    cycles: list[list[str]] = []
+
+    def walk(node: str, trail: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in trail:
+                cycles.append([*trail[trail.index(nxt) :], nxt])
+            elif len(trail) < len(graph):
+                walk(nxt, [*trail, nxt])
+
+    for start in graph:
+        walk(start, [start])
+    return cycles
+
+
+def test_the_commands_import_no_cycle(tmp_path: Path) -> None:
+    assert import_cycles(ROOT, "commands") == []
+    (tmp_path / "commands").mkdir()  # the check finds a planted loop: db -> scheduler -> db
+    (tmp_path / "commands" / "db.py").write_text("def f():\n    from commands.scheduler import g\n")
+    (tmp_path / "commands" / "scheduler.py").write_text("from commands.db import f\n")
+    assert ["commands.db", "commands.scheduler", "commands.db"] in import_cycles(tmp_path, "commands")

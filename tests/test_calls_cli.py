@@ -53,7 +53,9 @@ def test_list_newest_first_with_host_recording_paths(data_dir: Path) -> None:
     result = CliRunner().invoke(main, ["calls", "list", "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
-    assert [r["caller"] for r in rows] == ["0243", "0912345678"]
+    assert [r["caller"] for r in rows] == ["****", "09******78"]  # personal data masked by default
+    full = json.loads(CliRunner().invoke(main, ["calls", "list", "--json", "--show-personal"]).output)
+    assert [r["caller"] for r in full] == ["0243", "0912345678"]
     assert rows[1]["outcome"] == "abandoned" and rows[0]["outcome"] == "transferred"
     assert rows[1]["recording"] == str(host.resolve()) and rows[1]["recording_exists"] is True
     assert rows[0]["ended_at"] is None
@@ -61,7 +63,8 @@ def test_list_newest_first_with_host_recording_paths(data_dir: Path) -> None:
     shown = CliRunner().invoke(main, ["calls", "show", str(rows[1]["id"])])
     assert shown.exit_code == 0 and json.loads(shown.output)["channel_id"] == "a"
     text = CliRunner().invoke(main, ["calls", "list"])
-    assert "0912345678" in text.output and "abandoned" in text.output
+    assert "09******78" in text.output and "0912345678" not in text.output and "abandoned" in text.output
+    assert "0912345678" in CliRunner().invoke(main, ["calls", "list", "--show-personal"]).output
 
 
 def test_errors_are_one_line(data_dir: Path) -> None:

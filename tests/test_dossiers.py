@@ -66,6 +66,7 @@ def test_the_agi_path_honours_the_dossier_url(tmp_path: Path) -> None:
         "code,status\n,Đang xử lý\n",
         "code,status,due_date\nA1,ok,27/11/2026\n",
         "code,status\nA-1,ok\na1,ok\n",
+        "code,status\nH26-260930-0012,đã có kết quả, mời đến nhận\n",  # an unquoted comma: 3 fields
     ],
 )
 def test_bad_tables_are_refused(text: str) -> None:

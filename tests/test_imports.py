@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("config", "reference", "ticketing", "commands", "nlu", "pbx", "agi", "wiring", "web")
+PACKAGES = ("config", "reference", "ticketing", "commands", "nlu", "pbx", "agi", "wiring", "web", "ops")
 
 
 def _modules() -> list[str]:

@@ -394,8 +394,27 @@ async def test_operator_request_reaches_a_registered_operator_with_the_draft(
         rec = next(a for a in app.tickets.get(code).attachments if a.kind is AttachmentKind.RECORDING)
         # the whole call, the operator's part included (16-bit 8 kHz: 16 kB a second)
         assert rec.size > 0.8 * script.duration_s * 16000, (rec.size, script.duration_s)
+        # the learning loop: the handed-over turn waits in the review queue with the call's recording
+        from nlu.review import ReviewQueue
+
+        queued = ReviewQueue(app.settings.data_dir).all()
+        assert any(
+            q.call == record.channel_id and q.item.reason == "handoff" and q.recording for q in queued
+        ), queued
     finally:
         await asyncio.to_thread(phone.stop)
+
+
+def _handoffs() -> float:
+    from prometheus_client import REGISTRY
+
+    return sum(
+        s.value
+        for m in REGISTRY.collect()
+        if m.name == "hotline_handoffs"
+        for s in m.samples
+        if s.name.endswith("_total")
+    )
 
 
 async def test_no_speech_model_gives_the_keypad_menu_and_the_operator(
@@ -403,11 +422,13 @@ async def test_no_speech_model_gives_the_keypad_menu_and_the_operator(
 ) -> None:
     script = CallerScript(caller=CALLER).silence(3.0).dtmf("0").silence(8.0)
     app: AiApp = await ai_app([], asr="none", require_operator=False)
+    handoffs_before = _handoffs()
     result = await place_call_async(asterisk, tmp_path / "sipp", script, hangup="after", tail_s=0.5)
     assert result.returncode == 0, result.log
     handler = app.handlers[-1]
     await app.wait_for(lambda: handler.done.is_set(), 20, "the end of the dialogue")
     assert handler.dtmf_only and handler.outcome == "transferred"
+    assert _handoffs() == handoffs_before + 1  # counted on the worker's /metrics
     assert any("bấm phím" in t for t, _ in handler.said)
     assert "no speech model" in caplog.text
     assert app.app.ami is not None

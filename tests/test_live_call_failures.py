@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.engine import make_url
 
-from nlu.interpreter import Interpretation
+from nlu.interpreter import Tally
 from nlu.rasa_server import stop as stop_rasa
 from pbx.ai_operator.pending import PendingRecordings, pending_path
 from pbx.ami import AmiMonitor
@@ -83,17 +83,7 @@ def has_recording(app: AiApp, code: str) -> bool:
     return any(a.kind is AttachmentKind.RECORDING for a in app.tickets.get(code).attachments)
 
 
-class BackendSpy:
-    """Wraps the app's real interpreter and notes which backend answered each turn."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.backends: list[str] = []
-
-    def interpret(self, text: str, now: datetime) -> Interpretation:
-        result: Interpretation = self.inner.interpret(text, now)
-        self.backends.append(result.backend)
-        return result
+BackendSpy = Tally  # wraps the app's real interpreter and notes which backend answered each turn
 
 
 async def wait_ready(proc: asyncio.subprocess.Process, timeout_s: float = 90.0) -> list[bytes]:

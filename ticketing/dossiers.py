@@ -77,6 +77,11 @@ def parse_table(text: str) -> list[DossierStatus]:
     rows: list[DossierStatus] = []
     seen: set[str] = set()
     for line, raw in enumerate(reader, 2):
+        if None in raw:  # csv's restkey: more fields than the header
+            raise TableError(
+                f"dòng {line}: nhiều cột hơn dòng tiêu đề (đặt nội dung có dấu phẩy trong ngoặc kép) / "
+                f"line {line}: more fields than the header (quote text that holds a comma)"
+            )
         row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         code, status = row.get("code", ""), row.get("status", "")
         if not code or not status:

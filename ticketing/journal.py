@@ -69,13 +69,43 @@ class _JsonLines:
     @contextmanager
     def _locked(self, mode: str) -> Iterator[IO[str]]:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)  # personal data inside
-        with os.fdopen(fd, mode, encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield fh
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)  # personal data inside
+            with os.fdopen(fd, mode, encoding="utf-8") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    try:
+                        current = os.stat(self.path).st_ino
+                    except FileNotFoundError:
+                        current = -1
+                    if current != os.fstat(fh.fileno()).st_ino:
+                        continue  # rotated while we waited for the lock: open the new file
+                    yield fh
+                    return
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _settled(self, fh: IO[str]) -> bool:
+        """Nothing in the file waits for the database (subclasses say what waiting means)."""
+        raise NotImplementedError
+
+    def rotate(self, max_bytes: int, backups: int) -> bool:
+        """Move the file to ``.1`` (older ones shifted) once it is beyond ``max_bytes`` AND nothing in it
+        waits for the database; writers waiting for the lock then open the new file. True if rotated."""
+        try:
+            if self.path.stat().st_size <= max_bytes or backups < 1:
+                return False
+        except FileNotFoundError:
+            return False
+        with self._locked("a+") as fh:
+            if not self._settled(fh):
+                return False
+            for i in range(backups - 1, 0, -1):
+                older = self.path.with_name(f"{self.path.name}.{i}")
+                if older.exists():
+                    os.replace(older, self.path.with_name(f"{self.path.name}.{i + 1}"))
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        return True
 
     @staticmethod
     def _write(fh: IO[str], record: dict[str, Any]) -> None:
@@ -135,6 +165,10 @@ class TicketJournal(_JsonLines):
                 done[entry_id] = str(record.get("code", ""))
         return entries, done
 
+    def _settled(self, fh: IO[str]) -> bool:
+        entries, done = self._read(fh)
+        return all(e in done for e in entries)
+
     def pending(self) -> list[JournalEntry]:
         if not self.path.is_file():
             return []
@@ -190,6 +224,9 @@ class MessageJournal(_JsonLines):
             elif record.get("op") == "queued":
                 waiting.pop(str(record.get("id", "")), None)
         return list(waiting.items())
+
+    def _settled(self, fh: IO[str]) -> bool:
+        return not self._pending(fh)
 
     def pending(self) -> list[tuple[str, dict[str, Any]]]:
         """(entry id, message fields) of every message not yet in the outbox."""

@@ -8,11 +8,13 @@ adds its router with one ``include_router`` line in :func:`create_app`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from ops.metrics import metrics_app
 from web.api.app import create_api
 from web.open311.router import router as open311_router
 from web.public.router import router as public_router
@@ -62,6 +64,9 @@ def create_app(services: Services, *, secret_key: str = "", live: LiveFeed | Non
     app.include_router(public_router)
     app.include_router(open311_router)
     app.mount("/api", create_api(services))
+    # Prometheus metrics of the whole hotline (read from the database), loopback clients only
+    # (an ASGI app, not a request handler: Starlette calls it as it is)
+    app.add_route("/metrics", cast(Any, metrics_app(services.engine, settings)), include_in_schema=False)
     return app
 
 

@@ -30,6 +30,7 @@ from ticketing.webhooks import WebhookNotifier
 if TYPE_CHECKING:
     from nlu.dialogue.ports import Interpreter
     from pbx.ai_operator.handler import PromptSource, RecognizerFactory
+    from pbx.ai_operator.ports import LivePorts
     from pbx.ami import AmiMonitor
     from pbx.ari.client import AriClient
     from ticketing.calls import CallLog, CallRepository
@@ -296,6 +297,14 @@ class Services:
         if call.dossier_url:
             return HttpDossierSource(call.dossier_url, call.dossier_token, call.dossier_timeout_s)
         return DossierTable(self.settings.data_dir / "dossiers.csv")
+
+    def call_ports(self, dossiers: DossierSource | None = None) -> LivePorts:
+        """One call's ports (lookups, resilient filing, the guidance SMS): a live call's, and the
+        console's with ``hotline chat --create``; ``dossiers`` replaces the configured source."""
+        from pbx.ai_operator.ports import LivePorts
+
+        source = dossiers if dossiers is not None else self.dossiers
+        return LivePorts(self.filer, source, outbox=self.outbox, messages=self.messages)
 
     def speech(self, engine: str = "") -> tuple[Any, Any]:
         """The speech recogniser's model (``asr.engine``, or ``engine``: vosk/whisper), loaded once

@@ -15,6 +15,7 @@ from config.settings import Settings
 from nlu.asr import engines
 from nlu.asr.recognizer import AsrUnavailable
 from nlu.knowledge import default_index
+from nlu.review import ReviewQueue
 from pbx.ai_operator.desk import AmiOperatorDesk
 from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactory
 from pbx.ai_operator.pending import PendingRecordings, pending_path
@@ -22,7 +23,7 @@ from pbx.ai_operator.ports import LivePorts
 from pbx.ai_operator.recordings import RecordingAttacher
 from pbx.ami import AmiMonitor
 from pbx.ari.client import AriClient, AriError
-from pbx.fallback_calls import JOURNAL_NAME, import_journal
+from pbx.fallback_calls import JOURNAL_NAME, import_journal, rotate_journal
 from pbx.install import InstallError, layout
 from ticketing.calls import CallRepository
 from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
@@ -61,7 +62,12 @@ def import_fallback_calls(settings: Settings, repo: CallRepository) -> int:
         return 0
     journal = lay.to_host(f"{lay.log_dir}/{JOURNAL_NAME}")
     offset = settings.data_dir / "run" / f"fallback-calls-{lay.instance}.offset"
-    return import_journal(journal, offset, repo, node=lay.instance)
+    changed = import_journal(journal, offset, repo, node=lay.instance)
+    # rotated once every line is imported (ops.log_max_bytes; a line landing meanwhile is kept)
+    rotate_journal(
+        journal, offset, repo, settings.ops.log_max_bytes, settings.ops.log_backups, node=lay.instance
+    )
+    return changed
 
 
 @dataclass
@@ -83,11 +89,10 @@ def build_call_wiring(
     recognizers: RecognizerFactory | None = None,
 ) -> CallWiring:
     settings = root.settings
-    filer, dossiers = root.filer, root.dossiers
     outbox, messages = root.outbox, root.messages
 
     def ports() -> LivePorts:
-        return LivePorts(filer, dossiers, outbox=outbox, messages=messages)
+        return root.call_ports()
 
     async def channel_alive(channel_id: str) -> bool:
         try:
@@ -100,7 +105,7 @@ def build_call_wiring(
     attacher = RecordingAttacher(
         channel_alive,
         lay.to_host,
-        LivePorts(filer, dossiers).attach_recording,
+        root.call_ports().attach_recording,
         store=PendingRecordings(pending_path(settings.data_dir)),
     )
     desk = AmiOperatorDesk(
@@ -116,5 +121,6 @@ def build_call_wiring(
         recordings=attacher,
         city=settings.city,
         hotline=settings.pbx.hotline_number,
+        review=ReviewQueue(settings.data_dir),
     )
     return CallWiring(services, root.tickets, root.journal, attacher, messages, outbox, root.replay_journals)

@@ -1,14 +1,13 @@
 """The AI operator's call handler: the dialogue engine run on a live call (SPEC §1).
 
-Inbound frames go through a cheap energy detector on the event loop: the caller's speech onset cuts
-a playing prompt at once (barge-in; the media session drops its few queued frames, so the bot is
-silent within one frame tick of the detection). Speech recognition runs only while the engine
-listens, in a worker thread, and only on audio from the onset on (the recogniser's own endpointer
-and pre-roll), so CPU goes to listening, not to silence. Keypad digits become ``Digits`` events
-(``#`` or a short pause ends an entry). The engine's actions are performed here: ``Say`` through
-the prompt cache (espeak-ng) and paced playback, lookups and filing through :mod:`.ports` in
-threads, ``Transfer`` by saving the draft, checking that an operator can take the call and
-continuing the call into the operator queue with ``HOTLINE_DRAFT``.
+Its parts: voice activity and barge-in (:mod:`.voice`: the caller's speech onset cuts a playing
+prompt at once, and the recogniser gets audio from the onset on, with a pre-roll); keypad collection
+(:mod:`.keypad`: ``#`` or a pause ends an entry, menu keys in keypad-only mode); the engine's port
+actions (lookups, filing, the guidance SMS) through :class:`nlu.dialogue.performer.ActionPerformer`,
+the same performer the console uses, in worker threads. This module drives the turns: speech
+recognition in a worker thread only while the engine listens, ``Say`` through the prompt cache
+(espeak-ng) and paced playback, ``Transfer`` by saving the draft, checking that an operator can take
+the call and continuing the call into the operator queue with ``HOTLINE_DRAFT``.
 
 Failure paths end with a human or a call-back ticket, never silence: no speech model -> a keypad
 menu; the engine or a prompt failing -> the pre-rendered transfer prompt and the queue; the
@@ -19,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import deque
@@ -26,16 +26,20 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nlu.asr.recognizer import AsrEvent, AsrUnavailable, Final, NoInput
-from nlu.asr.vad import frame_dbfs
 from nlu.dialogue import actions as act
 from nlu.dialogue import events as ev
 from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
+from nlu.dialogue.performer import ActionPerformer
 from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
+from nlu.interpreter import Tally
+from ops import instruments, logs
+from pbx.ai_operator.keypad import DTMF_MENU, DTMF_NO_INPUT_S, Keypad, keyed_event
 from pbx.ai_operator.ports import LivePorts, is_journal_id
+from pbx.ai_operator.voice import VoiceGate
 from pbx.controller import CallSession
 from pbx.media import Playback, frames_of
 from pbx.prompts import spoken_digits
@@ -43,29 +47,8 @@ from pbx.prompts import spoken_digits
 log = logging.getLogger(__name__)
 turn_log = logging.getLogger("pbx.ai_operator.turns")  # one line per understood turn (`hotline app run`)
 
-SPEECH_DBFS = -40.0  # the endpointer's speech threshold
-ONSET_FRAMES = 3  # 60 ms of speech: barge-in, and the recogniser starts
-PRE_ROLL_FRAMES = 15  # kept while a prompt plays, handed to the recogniser at the onset
-DIGIT_TIMEOUT_S = 3.0  # pause that ends a keyed number (``#`` ends it at once)
-KEY_TIMEOUT_S = 1.2  # pause that ends a single menu key
-DTMF_NO_INPUT_S = 8.0  # keypad-only mode: nothing keyed for this long is silence
 HANGUP_DRAIN_S = 20.0  # on hang-up, how long the engine may take to file the draft
-BETWEEN_TURNS_FRAMES = 500  # 10 s of the caller kept while a turn is being understood and answered
-TALKING_FRAMES = 15  # a loud frame within the last 300 ms: the caller is talking
-TURN_GAP_FRAMES = 25  # 500 ms of quiet separates what the caller says next from the last turn
 
-DTMF_MENU = (
-    "Xin lỗi, hệ thống nhận dạng giọng nói đang tạm ngừng. Anh/chị vui lòng bấm phím: "
-    "phím 1 để tra cứu hồ sơ, phím 2 để hỏi tình trạng phản ánh, phím 0 để gặp tổng đài viên."
-)
-# keypad-only mode: a menu key stands for what a caller would have said
-KEY_REQUESTS = {
-    "1": "tôi muốn tra cứu hồ sơ",
-    "2": "tôi muốn hỏi tình trạng xử lý phản ánh",
-    "3": "tôi muốn gặp tổng đài viên",
-    "0": "tôi muốn gặp tổng đài viên",
-    "9": "tôi muốn gặp tổng đài viên",
-}
 LOST_CALL_CONTENT = "Cuộc gọi bị gián đoạn do sự cố tổng đài; cần gọi lại cho người gọi."
 CALLBACK_REASONS = {
     "after_hours": "Hiện đã ngoài giờ làm việc của tổng đài viên.",
@@ -116,6 +99,12 @@ class RecordingSink(Protocol):
         ...
 
 
+class ReviewSink(Protocol):
+    """Keeps a call's turns that were not understood, low-confidence, corrected or handed over."""
+
+    def add(self, items: list[Any], *, city: str, call: str = ..., recording: str = ...) -> Any: ...
+
+
 @dataclass
 class CallServices:
     """Everything a live call's dialogue needs; built once per app (see :mod:`.wiring`)."""
@@ -129,22 +118,23 @@ class CallServices:
     recordings: RecordingSink
     city: str = "hanoi"
     hotline: str = "1022"
+    review: ReviewSink | None = None  # the learning loop's queue (turns a supervisor labels)
 
 
 class TtsFailed(RuntimeError):
     pass
 
 
-class LoggedInterpreter:
+class LoggedInterpreter(Tally):
     """The call's interpreter, noting which backend understood each turn (Rasa or the fallback) in
     the call's stats and in the log (intent and backend only: no caller words)."""
 
     def __init__(self, inner: Interpreter, channel_id: str, backends: list[str]) -> None:
-        self.inner, self.channel_id, self.backends = inner, channel_id, backends
+        super().__init__(inner)
+        self.channel_id, self.backends = channel_id, backends
 
     def interpret(self, text: str, now: datetime) -> Interpretation:
-        result = self.inner.interpret(text, now)
-        self.backends.append(result.backend)
+        result = super().interpret(text, now)
         turn_log.info(
             "call %s turn %d: %s (%.2f) by %s",
             self.channel_id,
@@ -177,6 +167,9 @@ class DialogueCallHandler:
     def __init__(self, services: CallServices) -> None:
         self.s = services
         self.ports = services.ports_factory()
+        self.performer = ActionPerformer(self.ports)  # lookups, filing, SMS: as the console does them
+        self.voice = VoiceGate()
+        self.keypad = Keypad(self._keyed)
         self.call: CallSession | None = None
         self.engine: DialogueEngine | None = None
         self.recognizer: Recognizer | None = None
@@ -184,6 +177,7 @@ class DialogueCallHandler:
         self.stats = CallStats()
         self.outcome = ""  # "finished" | "transferred" | "callback" | "hung_up" | "failed"
         self.draft_id = ""
+        self.log_context = logs.LogContext()
         self.done = asyncio.Event()
         self._inputs: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._driver: asyncio.Task[None] | None = None
@@ -192,20 +186,12 @@ class DialogueCallHandler:
         self._asr_buf: list[bytes] = []
         self._asr_wake = asyncio.Event()
         self._listening = False
-        self._armed = False
         self._slot = ""
         self._grammar = "free"
         self._generation = 0
-        self._pre_roll: deque[bytes] = deque(maxlen=PRE_ROLL_FRAMES)
-        # the caller's audio between the end of a turn and the next Listen (recognition and the
-        # engine's answer take time: a caller who goes on talking meanwhile is not cut)
-        self._between: deque[tuple[bytes, bool]] = deque(maxlen=BETWEEN_TURNS_FRAMES)
-        self._loud_run = 0
         self._prompting = False  # a turn's prompts are still being synthesised and queued
         self._playing: list[Playback] = []
         self._interruptible = True
-        self._digits = ""
-        self._timer: asyncio.TimerHandle | None = None  # ends a keyed entry
         self._wait_timer: asyncio.TimerHandle | None = None  # keypad-only: no input
         self._eou_at: float | None = None
         self._hung_up = False
@@ -217,7 +203,19 @@ class DialogueCallHandler:
     async def on_start(self, call: CallSession) -> None:
         self.call = call
         channel_id, recording, sink = call.channel_id, call.recording, self.s.recordings
-        self.ports.on_filed = lambda code: sink.filed(channel_id, recording, code)
+        # every record logged by this call's tasks carries its id (bound by the controller, which
+        # runs on_start in the call's context), and its ticket code once filed
+        bound = logs.current()
+        if bound is not None and bound.call_id == channel_id:
+            log_ctx, self.log_context = contextvars.copy_context(), bound
+        else:
+            log_ctx, self.log_context = logs.call_context(channel_id)
+
+        def filed(code: str) -> None:
+            self.log_context.ticket_code = code
+            sink.filed(channel_id, recording, code)
+
+        self.ports.on_filed = filed
         self.engine = DialogueEngine(
             LoggedInterpreter(self.s.interpreter, call.channel_id, self.stats.interpreted_by),
             self.s.procedures,
@@ -235,28 +233,23 @@ class DialogueCallHandler:
                 log.error("speech recognition unavailable (%s): keypad menu for %s", exc, call.channel_id)
                 self.dtmf_only = True
         if self.recognizer is not None:
-            self._asr_task = asyncio.create_task(self._asr_loop(), name=f"asr-{call.channel_id}")
-        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}")
+            self._asr_task = asyncio.create_task(
+                self._asr_loop(), name=f"asr-{call.channel_id}", context=log_ctx
+            )
+        self._driver = asyncio.create_task(self._drive(), name=f"dialogue-{call.channel_id}", context=log_ctx)
 
     async def on_audio(self, pcm: bytes) -> None:
         self.stats.frames_in += 1
-        loud = frame_dbfs(pcm) >= SPEECH_DBFS
-        self._loud_run = self._loud_run + 1 if loud else 0
-        onset = self._loud_run == ONSET_FRAMES
+        onset = self.voice.hear(pcm)
         if onset and self._listening and self._interruptible and self._speaking():
             self._barge_in()
         if not self._listening or self.recognizer is None:
             if self.recognizer is not None and not self._hung_up:
-                self._between.append((pcm, loud))
+                self.voice.hold(pcm)  # between turns: kept in case the caller goes on talking
             return
-        if not self._armed:
-            self._pre_roll.append(pcm)
-            if self._loud_run >= ONSET_FRAMES or not (self._speaking() or self._prompting):
-                self._armed = True
-                self._asr_push(list(self._pre_roll))
-                self._pre_roll.clear()
-            return
-        self._asr_push([pcm])
+        frames = self.voice.gate(pcm, line_quiet=not (self._speaking() or self._prompting))
+        if frames:
+            self._asr_push(frames)
 
     async def on_dtmf(self, digit: str) -> None:
         self.stats.keyed.append(digit)
@@ -264,14 +257,7 @@ class DialogueCallHandler:
             return
         if self._speaking() and self._interruptible:
             self._barge_in()
-        self._digits += digit
-        if self._timer is not None:
-            self._timer.cancel()
-        if digit == "#":
-            self._flush_digits()
-            return
-        wait = DIGIT_TIMEOUT_S if self._grammar == "digits" else KEY_TIMEOUT_S
-        self._timer = asyncio.get_running_loop().call_later(wait, self._flush_digits)
+        self.keypad.key(digit, expects_number=self._grammar == "digits")
 
     def on_pbx_lost(self) -> None:
         """The call ended because its Asterisk died: the caller gets a call-back ticket (see
@@ -281,9 +267,9 @@ class DialogueCallHandler:
     async def on_hangup(self) -> None:
         self._hung_up = True
         self._listening = False
-        for timer in (self._timer, self._wait_timer):
-            if timer is not None:
-                timer.cancel()
+        self.keypad.cancel()
+        if self._wait_timer is not None:
+            self._wait_timer.cancel()
         if self.call is not None:
             self.call.cut()  # nobody is listening: playbacks end now
         if self.engine is not None and not self.engine.finished:
@@ -305,6 +291,23 @@ class DialogueCallHandler:
         if self.call is not None:
             codes = [code for code, _ in self.ports.filed]
             self.s.recordings.call_ended(self.call.channel_id, self.call.recording, codes)
+            await self._queue_for_review()
+
+    async def _queue_for_review(self) -> None:
+        """The learning loop (HN Art. 4.7): the call's turns worth a supervisor's label, with the
+        call's recording, into the review queue (``hotline nlu review``). Never fails the call."""
+        if self.call is None or self.engine is None or self.s.review is None or not self.engine.review_items:
+            return
+        try:
+            await asyncio.to_thread(
+                self.s.review.add,
+                list(self.engine.review_items),
+                city=self.s.city,
+                call=self.call.channel_id,
+                recording=self.call.recording,
+            )
+        except Exception:
+            log.exception("could not queue the turns of call %s for review", self.call.channel_id)
 
     async def _lost_call_back(self) -> None:
         """A call the PBX dropped under us: keep what the caller said as a call-back draft."""
@@ -349,9 +352,8 @@ class DialogueCallHandler:
             await self._perform_actions(actions)
         finally:
             self._prompting = False
-            if self._listening and not self._armed and not self._speaking():
-                self._armed = True  # nothing to play after all: the caller may answer now
-                self._pre_roll.clear()
+            if self._listening and not self.voice.armed and not self._speaking():
+                self.voice.open()  # nothing to play after all: the caller may answer now
 
     async def _perform_actions(self, actions: list[act.Action]) -> None:
         assert self.engine is not None
@@ -364,16 +366,10 @@ class DialogueCallHandler:
                 await self._say(action, gen)
             elif isinstance(action, act.Listen):
                 continue  # armed above, before any prompt was synthesised
-            elif isinstance(action, act.LookupDossier):
-                answer = await self._lookup(self.ports.lookup_dossier, action.code)
-            elif isinstance(action, act.LookupTicket):
-                answer = await self._lookup(self.ports.lookup_ticket, action.code)
-            elif isinstance(action, act.CreateTicket):
-                answer = await self._create(action)
+            elif self.performer.handles(action):
+                answer = await self._port(action)
             elif isinstance(action, act.AnswerProcedure):
                 log.info("procedure %s explained", action.procedure_id)
-            elif isinstance(action, act.SendProcedureSms):
-                await self._send_sms(action)
             elif isinstance(action, act.Transfer):
                 await self._transfer(action)
                 return
@@ -385,34 +381,14 @@ class DialogueCallHandler:
                 gen = await self._arm_listen(more, gen)
                 pending.extend(more)
 
-    async def _send_sms(self, action: act.SendProcedureSms) -> None:
-        try:
-            if not await asyncio.to_thread(self.ports.send_procedure_sms, action):
-                log.error("no outbox: the SMS of procedure %s was not queued", action.procedure_id)
-        except Exception:  # the caller has had the answer by voice; the SMS is a courtesy
-            log.exception("could not queue the SMS of procedure %s", action.procedure_id)
-
-    async def _lookup(self, port: Callable[[str], ev.Event], code: str) -> ev.Event:
-        try:
-            return await asyncio.to_thread(port, code)
-        except Exception:
-            log.exception("lookup of %s failed", code)
-            return ev.Timeout()  # the engine apologises and offers the operator
-
-    async def _create(self, action: act.CreateTicket) -> ev.Event | None:
-        try:
-            code = await asyncio.to_thread(self.ports.create_ticket, action.draft, action.complete)
-        except Exception:
-            log.exception("filing the call's report failed")
-            code = ""
-        if not action.complete:
-            return None
-        if is_journal_id(code):
-            code = ""  # journaled, not filed: no tracking code to read out; an operator takes over
-        if code and self.call is not None:
+    async def _port(self, action: act.Action) -> ev.Event | None:
+        """A lookup, a filing or the guidance SMS, in a worker thread (see :mod:`.performer`)."""
+        done = await asyncio.to_thread(self.performer.perform, action)
+        answer = done.answer
+        if isinstance(answer, ev.TicketCreated) and answer.code and self.call is not None:
             with contextlib.suppress(Exception):
-                await self.call.set_draft(code)
-        return ev.TicketCreated(code)
+                await self.call.set_draft(answer.code)
+        return answer
 
     # ---- listening -------------------------------------------------------------------------------
     async def _arm_listen(self, actions: list[act.Action], gen: int | None = None) -> int:
@@ -422,16 +398,15 @@ class DialogueCallHandler:
         if self.dtmf_only and listen.slot in ("intent", "more"):
             actions.insert(actions.index(listen), act.Say(DTMF_MENU))
         self._slot, self._grammar = listen.slot, listen.grammar
-        self._digits = ""
+        self.keypad.clear()
         if self.recognizer is not None:
             async with self._asr_lock:
                 self._asr_buf.clear()
                 await asyncio.to_thread(self.recognizer.listen, listen.grammar, (), listen.slot)
-        self._pre_roll.clear()
-        self._armed = False
-        carry = self._still_talking()
+        self.voice.close()
+        carry = self.voice.still_talking()
         if carry and self.recognizer is not None:
-            self._armed = True  # the caller is mid-sentence: recognise it from its start
+            self.voice.open()  # the caller is mid-sentence: recognise it from its start
             self._asr_push(carry)
         self._listening = not self._hung_up
         if self.dtmf_only:
@@ -452,45 +427,25 @@ class DialogueCallHandler:
         if self._speaking():
             self._restart_dtmf_wait()
             return
-        if self._listening and not self._digits:
+        if self._listening and not self.keypad.digits:
             self._end_turn(ev.Silence())
-
-    def _still_talking(self) -> list[bytes]:
-        """If the caller is talking now, the frames since they started (after the last 500 ms of
-        quiet, with a little pre-roll); else nothing. Empties the between-turns buffer."""
-        frames = list(self._between)
-        self._between.clear()
-        if not any(loud for _, loud in frames[-TALKING_FRAMES:]):
-            return []
-        start, quiet = 0, 0
-        for i in range(len(frames) - 1, -1, -1):
-            quiet = 0 if frames[i][1] else quiet + 1
-            if quiet >= TURN_GAP_FRAMES:
-                start = i + TURN_GAP_FRAMES
-                break
-        return [pcm for pcm, _ in frames[max(0, start - PRE_ROLL_FRAMES) :]]
 
     def _end_turn(self, event: ev.Event) -> None:
         self._listening = False
-        self._armed = False
-        self._between.clear()
+        self.voice.end_turn()
         self._asr_buf.clear()
-        for timer in (self._timer, self._wait_timer):
-            if timer is not None:
-                timer.cancel()
-        self._timer = self._wait_timer = None
+        self.keypad.cancel()
+        if self._wait_timer is not None:
+            self._wait_timer.cancel()
+        self._wait_timer = None
         self._inputs.put_nowait(event)
 
-    def _flush_digits(self) -> None:
-        digits, self._digits = self._digits, ""
-        if not digits or not self._listening:
+    def _keyed(self, digits: str) -> None:
+        """A keyed entry ended (``#`` or the pause): the turn's event."""
+        if not self._listening:
             return
         self._eou_at = asyncio.get_running_loop().time()
-        keys = digits.rstrip("#")
-        if self.dtmf_only and self._slot in ("intent", "more") and keys in KEY_REQUESTS:
-            self._end_turn(ev.Heard(KEY_REQUESTS[keys], 1.0))
-        else:
-            self._end_turn(ev.Digits(digits))
+        self._end_turn(keyed_event(digits, menu=self.dtmf_only and self._slot in ("intent", "more")))
 
     def _asr_push(self, frames: list[bytes]) -> None:
         self._asr_buf.extend(frames)
@@ -514,6 +469,7 @@ class DialogueCallHandler:
                 except Exception:
                     log.exception("speech recognition failed; treating the turn as not heard")
                     result = NoInput()
+                instruments.ASR_LATENCY.observe(loop.time() - taken_at)
             if result is None or not self._listening:
                 continue
             self._eou_at = taken_at
@@ -563,6 +519,7 @@ class DialogueCallHandler:
                 if self._eou_at is not None:
                     latency = asyncio.get_running_loop().time() - self._eou_at
                     self.stats.reply_latency_s.append(latency)
+                    instruments.REPLY_LATENCY.observe(latency)
                     self.stats.replies.append((text[:48], latency))
                     self._eou_at = None
             yield frame
@@ -571,9 +528,8 @@ class DialogueCallHandler:
         if self._speaking():
             return
         self._interruptible = True
-        if self._listening and not self._armed and not self._prompting:
-            self._armed = True  # the caller may answer now: silence from here counts as no input
-            self._pre_roll.clear()
+        if self._listening and not self.voice.armed and not self._prompting:
+            self.voice.open()  # the caller may answer now: silence from here counts as no input
         if self.dtmf_only and self._listening:
             self._restart_dtmf_wait()
 
@@ -621,6 +577,7 @@ class DialogueCallHandler:
         except Exception:
             log.exception("could not publish the draft for the operator screens")
         self.outcome = "transferred"
+        instruments.HANDOFFS.labels(action.reason or "other").inc()
         await self.call.transfer_to_operator(code or None, urgent=action.urgent)
 
     async def _callback(self, reason: str, code: str) -> None:
@@ -642,6 +599,7 @@ class DialogueCallHandler:
         with contextlib.suppress(TtsFailed):
             await self._say_now(said)
         self.outcome = "callback"
+        instruments.CALLBACKS.labels(reason).inc()
         if self.call is not None and code:
             with contextlib.suppress(Exception):
                 await self.call.set_draft(code)
@@ -672,6 +630,7 @@ class DialogueCallHandler:
             log.exception("the pre-rendered transfer prompt failed too")
         self.outcome = "transferred"
         self.draft_id = code
+        instruments.HANDOFFS.labels("failure").inc()
         await self.call.transfer_to_operator(code or None)
         log.error("call %s handed to the operators after a failure (%s)", self.call.channel_id, reason)
 
