@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from config.settings import Settings
 from ticketing import calendar_config
+from ticketing.admin_portal import AdminPortal
 from ticketing.attachments import FileAttachmentStore
 from ticketing.credentials import CredentialService
 from ticketing.notify import Contact, TicketNotifier
@@ -361,6 +362,21 @@ class Services:
         return StaffService(
             self.tickets, self.admin, self.attachments, SqlAssignments(self.session_factory), report_for
         )
+
+    @cached_property
+    def admin_portal(self) -> AdminPortal:
+        """The administrator's pages: users, agencies, routing, SLA and categories (permission-checked)."""
+        from ticketing.admin_portal import SlaView
+        from ticketing.calendar_config import calendar_for, preset_for
+
+        settings = self.settings
+
+        def sla() -> SlaView:
+            cal = calendar_for(settings.city, settings)
+            sessions = tuple(f"{a:%H:%M}-{b:%H:%M}" for a, b in cal.sessions)
+            return SlaView(settings.city, preset_for(settings.city, settings), sessions)
+
+        return AdminPortal(self.users, self.admin, settings.city, sla)
 
     def call_wiring(
         self,

@@ -23,6 +23,8 @@ def home_for(request: Request) -> str:
         return "/centre"
     if actor.has(Permission.DASHBOARD_CITY) or actor.has(Permission.DASHBOARD_AGENCY):
         return "/dashboard"
+    if actor.has(Permission.USER_MANAGE):
+        return "/admin/users"
     return "/account"
 
 

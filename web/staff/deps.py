@@ -77,6 +77,14 @@ def nav(actor: Actor | None) -> list[tuple[str, str]]:
         items.append(("/queue", "Hàng đợi"))
     if actor.has(Permission.DASHBOARD_AGENCY) or actor.has(Permission.DASHBOARD_CITY):
         items.append(("/dashboard", "Thống kê"))
+    if actor.has(Permission.USER_MANAGE):
+        items.append(("/admin/users", "Người dùng"))
+    if actor.has(Permission.AGENCY_MANAGE):
+        items.append(("/admin/agencies", "Đơn vị"))
+    if actor.has(Permission.ROUTING_MANAGE):
+        items.append(("/admin/routing", "Định tuyến"))
+    if actor.has(Permission.SLA_MANAGE) or actor.has(Permission.CATEGORY_MANAGE):
+        items.append(("/admin/settings", "Thời hạn & lĩnh vực"))
     return items
 
 
