@@ -143,6 +143,11 @@ class CallSettings(BaseModel):
 
     # Operators' hours as "HH:MM-HH:MM" in the calendar's timezone, every day; empty: always staffed.
     operator_hours: list[str] = Field(default_factory=list)
+    # Urgent calls (HP Art. 9.1): seconds at the head of the queue before the competent agency's duty
+    # phone takes the call; the PJSIP endpoint that dials out to duty phones ("" = the first trunk,
+    # or the development trunk "dev-local").
+    urgent_operator_wait_s: int = Field(default=30, ge=0, le=600)
+    duty_endpoint: str = ""
     # The city's dossier system (GET {dossier_url}/{code}); empty: the local table <data_dir>/dossiers.csv.
     dossier_url: str = ""
     dossier_token: str = ""

@@ -36,6 +36,7 @@ from nlu.dialogue.draft import Draft
 from nlu.dialogue.engine import DialogueEngine
 from nlu.dialogue.ports import Interpretation, Interpreter, ProcedureFinder
 from pbx.ai_operator.ports import LivePorts, is_journal_id
+from pbx.ai_operator.urgent import UrgentDesk
 from pbx.controller import CallSession
 from pbx.media import Playback, frames_of
 from pbx.prompts import spoken_digits
@@ -129,6 +130,7 @@ class CallServices:
     recordings: RecordingSink
     city: str = "hanoi"
     hotline: str = "1022"
+    urgent: UrgentDesk | None = None  # urgent reports to the competent agency's duty phone
 
 
 class TtsFailed(RuntimeError):
@@ -609,6 +611,10 @@ class DialogueCallHandler:
         if not code and draft is not None and not self._hung_up:
             code = await asyncio.to_thread(self.ports.create_ticket, draft, draft.is_complete)
         reason = await self.s.desk.unavailable(action.urgent)
+        duty: dict[str, str] = {}
+        if action.urgent and self.s.urgent is not None and draft is not None:
+            duty = await self.s.urgent.route(draft, self.call.channel_id, code, operators=not reason)
+            reason = "" if duty else reason
         await self._play_and_wait()
         if self._hung_up:
             return
@@ -621,6 +627,9 @@ class DialogueCallHandler:
         except Exception:
             log.exception("could not publish the draft for the operator screens")
         self.outcome = "transferred"
+        if duty:
+            await self.call.transfer_urgent(code or None, duty)
+            return
         await self.call.transfer_to_operator(code or None, urgent=action.urgent)
 
     async def _callback(self, reason: str, code: str) -> None:
