@@ -185,7 +185,7 @@ def test_set_duty_phone_is_validated_audited_and_listed(hp: Hotline) -> None:
 
     with build(settings).unit_of_work() as uow:
         trail = [e for e in uow.audit.entries("agency", agency) if e.action == "set_duty_phone"]
-    assert [(e.before["duty_phone"], e.after["duty_phone"]) for e in trail] == [
+    assert [((e.before or {})["duty_phone"], (e.after or {})["duty_phone"]) for e in trail] == [
         ("", "0912345678"),
         ("0912345678", ""),
     ]
