@@ -99,6 +99,9 @@ class NluSettings(BaseModel):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     rasa_timeout_s: float = 0.5
+    # `hotline nlu train` serves a new model only if no evaluation set drops by more than this
+    # (intent accuracy or slot F1, absolute).
+    gate_tolerance: float = Field(default=0.01, ge=0.0, le=1.0)
     vosk_model_path: str = ""  # empty: the first fetched model in <data_dir>/models
     vosk_model_site: str = ""  # mirror of the Vosk model site (empty: the official one)
 
