@@ -71,11 +71,20 @@ def start_duty_phone(workdir: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(argv, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+@pytest.mark.parametrize(
+    "call_settings",
+    [
+        pytest.param({}, id="nobody-logged-in-straight-to-duty"),
+        # the app does not check the queue: the caller waits in it, no one answers, then the duty phone
+        pytest.param({"require_operator": False, "urgent_operator_wait_s": 4}, id="queue-timeout-then-duty"),
+    ],
+)
 async def test_urgent_call_without_operators_reaches_the_duty_phone_and_the_sms_is_queued(
-    duty_pbx: tuple[AsteriskInstance, int], tmp_path: Path
+    duty_pbx: tuple[AsteriskInstance, int], tmp_path: Path, call_settings: dict[str, object]
 ) -> None:
     inst, duty_port = duty_pbx
     settings = app_settings(inst, tmp_path / "app")
+    settings = settings.model_copy(update={"call": settings.call.model_copy(update=call_settings)})
     root = build(settings)
     root.admin.import_agencies(settings.city, "test")
     agency = root.admin.test_route("PCCC", "00070").agency  # fire in Phường Hoàn Kiếm
@@ -101,6 +110,12 @@ async def test_urgent_call_without_operators_reaches_the_duty_phone_and_the_sms_
         invites = [m for m in received if m.first_line.startswith("INVITE ")]
         assert invites and invites[0].first_line.startswith(f"INVITE sip:{DUTY_PHONE}@{DUTY_IP}"), received
         assert any(m.first_line.startswith("BYE ") for m in received)  # answered, then the caller hung up
+        ami = app.app.ami
+        assert ami is not None
+        await ami.wait_for_event(lambda e: e.fields.get("UserEvent") == "HotlineDuty", 10)
+        if call_settings:
+            left = await ami.wait_for_event(lambda e: e.fields.get("UserEvent") == "HotlineQueueLeft", 10)
+            assert left.fields.get("Status") == "TIMEOUT", left.fields
     finally:
         if phone.poll() is None:
             phone.kill()
