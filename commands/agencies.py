@@ -54,7 +54,8 @@ def list_cmd(city: str | None, kind: str | None, as_json: bool) -> None:
         return
     for r in rows:
         focal = " ".join(x for x in (r.focal_name, r.focal_phone, r.focal_email) if x) or "-"
-        click.echo(f"{r.code:<14} {r.kind:<15} {r.city:<9} {r.name}  [đầu mối / focal: {focal}]")
+        duty = f"  [trực / duty: {r.duty_phone}]" if r.duty_phone else ""
+        click.echo(f"{r.code:<14} {r.kind:<15} {r.city:<9} {r.name}  [đầu mối / focal: {focal}]{duty}")
     click.echo(f"{len(rows)} agencies")
 
 
@@ -100,3 +101,20 @@ def _contact_command(role: str, title: str) -> click.Command:
 
 agencies_group.add_command(_contact_command("focal", "focal officer"))
 agencies_group.add_command(_contact_command("head", "head"))
+
+
+@agencies_group.command(
+    "set-duty-phone",
+    epilog="\b\nExamples:\n  hotline agencies set-duty-phone CA-HP 0912345678\n"
+    "  hotline agencies set-duty-phone UBND-11311 '+84 225 3123 456'\n"
+    "  hotline agencies set-duty-phone CA-HP ''   (clear it)",
+)
+@click.argument("code")
+@click.argument("phone")
+@actor_option
+def set_duty_phone_cmd(code: str, phone: str, actor: str) -> None:
+    """Set the duty phone of an agency: urgent calls it is competent for are forwarded there when
+    no operator answers in time (or out of operators' hours), and their draft is sent there by SMS."""
+    with user_errors():
+        rec = admin_service().set_duty_phone(code, phone, actor)
+    click.echo(f"{rec.code}: duty phone = {rec.duty_phone or '-'}")

@@ -56,23 +56,52 @@ def setup(python: str) -> None:
 
 
 @nlu_group.command()
-@click.option("--force", is_flag=True, help="Retrain even when the model is up to date.")
-def train(force: bool) -> None:
-    """Train the NLU model (skipped when the project files did not change).
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Retrain even when the model is up to date, and serve the new model even if the gate fails.",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Largest drop allowed on any evaluation set (default: nlu.gate_tolerance, e.g. 0.01).",
+)
+def train(force: bool, tolerance: float | None) -> None:
+    """Train the NLU model (skipped when the project files did not change) and serve it only if the
+    regression gate passes: on every evaluation set in nlu/data/eval, intent accuracy and slot F1 of
+    the new model must not drop below the model in service by more than the tolerance. Before/after
+    is printed per set. Labelled review turns (`hotline nlu review --export`) are trained from their
+    own file, nlu/rasa_project/data/reviewed.yml.
 
     \b
-    Example:
+    Examples:
       hotline nlu train
+      hotline nlu train --tolerance 0.02
+      hotline nlu train --force
     """
+    from nlu.gated_training import rasa_scorer, train_gated
     from nlu.rasa_server import RasaServerError
-    from nlu.rasa_server import train as train_model
 
     settings = load_settings()
+    limit = settings.nlu.gate_tolerance if tolerance is None else tolerance
     try:
-        model = train_model(load_env(settings.data_dir), settings.data_dir, force=force, progress=_echo)
-    except (RasaEnvError, RasaServerError) as exc:
+        env = load_env(settings.data_dir)
+        scorer = rasa_scorer(env, wiring.build(settings).rasa_token, settings.city, _echo)
+        outcome = train_gated(
+            env, settings.data_dir, tolerance=limit, force=force, scorer=scorer, progress=_echo
+        )
+    except (RasaEnvError, RasaServerError, OSError) as exc:
         raise UserError(f"training failed / Huấn luyện thất bại: {exc}") from exc
-    click.echo(str(model))
+    if outcome.gate is not None:
+        for line in outcome.gate.report():
+            click.echo(line)
+    if not outcome.promoted:
+        raise UserError(
+            f"the new model regressed and is not served (kept at {outcome.candidate}); "
+            "fix the data or use --force / Mô hình mới kém hơn, chưa được dùng"
+        )
+    click.echo(str(outcome.model))
 
 
 @nlu_group.command()

@@ -100,6 +100,9 @@ class NluSettings(BaseModel):
     rasa_token: str = ""
     rasa_timeout_s: float = 0.5
     rasa_start_s: float = 180.0  # how long `hotline up` waits for the Rasa server to load its model
+    # `hotline nlu train` serves a new model only if no evaluation set drops by more than this
+    # (intent accuracy or slot F1, absolute).
+    gate_tolerance: float = Field(default=0.01, ge=0.0, le=1.0)
     vosk_model_path: str = ""  # empty: the first fetched model in <data_dir>/models
     vosk_model_site: str = ""  # mirror of the Vosk model site (empty: the official one)
 
@@ -144,6 +147,11 @@ class CallSettings(BaseModel):
 
     # Operators' hours as "HH:MM-HH:MM" in the calendar's timezone, every day; empty: always staffed.
     operator_hours: list[str] = Field(default_factory=list)
+    # Urgent calls (HP Art. 9.1): seconds at the head of the queue before the competent agency's duty
+    # phone takes the call; the PJSIP endpoint that dials out to duty phones ("" = the first trunk,
+    # or the development trunk "dev-local").
+    urgent_operator_wait_s: int = Field(default=30, ge=0, le=600)
+    duty_endpoint: str = ""
     # The city's dossier system (GET {dossier_url}/{code}); empty: the local table <data_dir>/dossiers.csv.
     dossier_url: str = ""
     dossier_token: str = ""

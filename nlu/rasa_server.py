@@ -146,19 +146,29 @@ def run_rasa(env: RasaEnv, args: list[str], log: Path, timeout: float) -> None:
         raise RasaServerError(f"rasa {' '.join(args[:2])} failed (exit {proc.returncode}): {tail}")
 
 
-def train(env: RasaEnv, data_dir: Path, force: bool = False, progress: Progress = _noop) -> Path:
-    """Train the NLU model unless one for the current project files exists; returns its host path."""
+def candidate_dir(env: RasaEnv) -> Path:
+    """Where a model trained for the gate waits (not served) until it passes."""
+    return env.workspace / "candidates"
+
+
+def train(
+    env: RasaEnv, data_dir: Path, force: bool = False, progress: Progress = _noop, candidate: bool = False
+) -> Path:
+    """Train the NLU model unless one for the current project files exists; returns its host path.
+    ``candidate``: train into :func:`candidate_dir` (always), leaving the served models alone."""
     fingerprint = project_fingerprint()
     target = model_path(env, fingerprint)
-    if target.is_file() and not force:
+    if target.is_file() and not force and not candidate:
         progress(f"model up to date: {target.name}")
         return target
     ws = sync_project(env)
-    (ws / "models").mkdir(exist_ok=True)
+    out = candidate_dir(env) if candidate else ws / "models"
+    out.mkdir(exist_ok=True)
+    target = out / target.name
     progress("rasa train nlu (a few minutes on 2 cores)")
     inner = env.inner_workspace
     args = ["train", "nlu", "--config", f"{inner}/config.yml", "--nlu", f"{inner}/data"]
-    args += ["--domain", f"{inner}/domain.yml", "--out", f"{inner}/models", "--fixed-model-name"]
+    args += ["--domain", f"{inner}/domain.yml", "--out", _inner(env, out), "--fixed-model-name"]
     args += [f"nlu-{fingerprint}"]
     started = time.monotonic()
     run_rasa(env, args, ServerPaths(data_dir).train_log, timeout=3600)

@@ -121,6 +121,7 @@ class _Call:
     draft_id: str = ""
     recording: str = ""  # MixMonitor file as Asterisk sees it (pbx.install.layout(...).to_host)
     extension: str = OPERATOR_EXTEN  # where a handoff continues: "s" or "urgent"
+    variables: dict[str, str] = field(default_factory=dict)  # set on the channel before the handoff
     setup: asyncio.Task[None] | None = None
     ended: bool = False
 
@@ -199,6 +200,12 @@ class CallSession:
         if urgent:
             self._call.extension = URGENT_EXTEN
         await self._controller.handoff(self._call)
+
+    async def transfer_urgent(self, draft_id: str | None, variables: dict[str, str]) -> None:
+        """Hand an urgent call to the urgent queue with the duty-phone variables
+        (:mod:`pbx.ai_operator.urgent`) that the dialplan's ``urgent`` extension reads."""
+        self._call.variables.update(variables)
+        await self.transfer_to_operator(draft_id, urgent=True)
 
     async def finish(self) -> None:
         """The AI operator handled the call: hang up."""
@@ -455,6 +462,8 @@ class CallController:
         channel_id = call.channel.id
         try:
             await self.ari.set_variable(channel_id, DRAFT_VARIABLE, call.draft_id)
+            for name, value in call.variables.items():
+                await self.ari.set_variable(channel_id, name, value)
             await self.ari.continue_in_dialplan(
                 channel_id, OPERATOR_CONTEXT, call.extension, OPERATOR_PRIORITY
             )

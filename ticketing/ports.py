@@ -34,6 +34,7 @@ class AgencyRecord:
     head_name: str = ""
     head_phone: str = ""
     head_email: str = ""
+    duty_phone: str = ""  # 24/7 duty line for urgent reports (HP Art. 9.1)
 
 
 @dataclass(frozen=True)

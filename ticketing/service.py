@@ -663,6 +663,42 @@ class AdminService:
             uow.commit()
         return inserted, updated
 
+    def set_duty_phone(self, code: str, phone: str, actor: str) -> AgencyRecord:
+        """Set (or clear, with "") the duty phone that takes the agency's urgent calls and SMS."""
+        from ticketing.domain.urgent import normalize_duty_phone
+
+        number = normalize_duty_phone(phone)
+        with self.uow() as uow:
+            old = uow.agencies.get(code.strip())
+            if old is None:
+                raise ValidationError(f"Không có đơn vị mã {code!r} / unknown agency {code!r}")
+            new = dataclasses.replace(old, duty_phone=number)
+            uow.agencies.upsert(new)
+            uow.audit.record(
+                AuditEntry(
+                    self.clock.now(),
+                    actor,
+                    "agency",
+                    old.code,
+                    "set_duty_phone",
+                    dataclasses.asdict(old),
+                    dataclasses.asdict(new),
+                )
+            )
+            uow.commit()
+        return new
+
+    def duty_for(self, category: str, ward_code: str, city: str = "") -> tuple[str, str]:
+        """(competent agency, its duty phone or "") for an urgent report of ``category`` in
+        ``ward_code``, by the routing rules; ("", "") when the category is unknown."""
+        try:
+            agency = self.test_route(category, ward_code, city).agency
+        except ValidationError:
+            return "", ""
+        with self.uow() as uow:
+            found = uow.agencies.get(agency)
+        return agency, (found.duty_phone if found is not None else "")
+
     def agencies(self, city: str = "", kind: str = "") -> list[AgencyRecord]:
         with self.uow() as uow:
             return uow.agencies.find(city=city, kind=kind)

@@ -21,14 +21,16 @@ from pbx.ai_operator.handler import CallServices, PromptSource, RecognizerFactor
 from pbx.ai_operator.pending import PendingRecordings, pending_path
 from pbx.ai_operator.ports import LivePorts
 from pbx.ai_operator.recordings import RecordingAttacher
+from pbx.ai_operator.urgent import UrgentDesk
 from pbx.ami import AmiMonitor
 from pbx.ari.client import AriClient, AriError
 from pbx.fallback_calls import JOURNAL_NAME, import_journal, rotate_journal
 from pbx.install import InstallError, layout
 from ticketing.calls import CallRepository
 from ticketing.journal import MessageJournal, ReplayReport, TicketJournal
-from ticketing.notifications.outbox import OutboxRepository
+from ticketing.notifications.outbox import NewMessage, OutboxRepository
 from ticketing.service import TicketService
+from ticketing.urgent import UrgentDispatch
 
 if TYPE_CHECKING:
     from wiring import Services
@@ -122,5 +124,37 @@ def build_call_wiring(
         city=settings.city,
         hotline=settings.pbx.hotline_number,
         review=ReviewQueue(settings.data_dir),
+        urgent=urgent_desk(root),
     )
     return CallWiring(services, root.tickets, root.journal, attacher, messages, outbox, root.replay_journals)
+
+
+def duty_endpoint(settings: Settings) -> str:
+    """The PJSIP endpoint that dials duty phones: ``call.duty_endpoint``, else the first trunk, else
+    the development trunk; "" when there is none (urgent calls then stay with the operators)."""
+    from pbx.render import RenderError, dev_trunk_enabled
+
+    if settings.call.duty_endpoint:
+        return settings.call.duty_endpoint
+    if settings.pbx.trunks:
+        return f"trunk-{settings.pbx.trunks[0].name}"
+    try:
+        return "dev-local" if dev_trunk_enabled(settings) else ""
+    except RenderError:
+        return ""
+
+
+def urgent_desk(root: Services) -> UrgentDesk:
+    """Urgent calls to the competent agency's duty phone, the draft to it by SMS (HP Art. 9.1)."""
+    settings, outbox, clock = root.settings, root.outbox, root.clock
+
+    def enqueue(message: NewMessage) -> object:
+        return outbox.enqueue(message, clock.now())
+
+    dispatch = UrgentDispatch(
+        root.admin.duty_for,
+        enqueue,
+        wait_s=settings.call.urgent_operator_wait_s,
+        hotline=settings.pbx.hotline_number,
+    )
+    return UrgentDesk(dispatch, duty_endpoint(settings))

@@ -39,6 +39,7 @@ from nlu.interpreter import Tally
 from ops import instruments, logs
 from pbx.ai_operator.keypad import DTMF_MENU, DTMF_NO_INPUT_S, Keypad, keyed_event
 from pbx.ai_operator.ports import LivePorts, is_journal_id
+from pbx.ai_operator.urgent import UrgentDesk
 from pbx.ai_operator.voice import VoiceGate
 from pbx.controller import CallSession
 from pbx.media import Playback, frames_of
@@ -119,6 +120,7 @@ class CallServices:
     city: str = "hanoi"
     hotline: str = "1022"
     review: ReviewSink | None = None  # the learning loop's queue (turns a supervisor labels)
+    urgent: UrgentDesk | None = None  # urgent reports to the competent agency's duty phone
 
 
 class TtsFailed(RuntimeError):
@@ -565,6 +567,10 @@ class DialogueCallHandler:
         if not code and draft is not None and not self._hung_up:
             code = await asyncio.to_thread(self.ports.create_ticket, draft, draft.is_complete)
         reason = await self.s.desk.unavailable(action.urgent)
+        duty: dict[str, str] = {}
+        if action.urgent and self.s.urgent is not None and draft is not None:
+            duty = await self.s.urgent.route(draft, self.call.channel_id, code, operators=not reason)
+            reason = "" if duty else reason
         await self._play_and_wait()
         if self._hung_up:
             return
@@ -578,6 +584,9 @@ class DialogueCallHandler:
             log.exception("could not publish the draft for the operator screens")
         self.outcome = "transferred"
         instruments.HANDOFFS.labels(action.reason or "other").inc()
+        if duty:
+            await self.call.transfer_urgent(code or None, duty)
+            return
         await self.call.transfer_to_operator(code or None, urgent=action.urgent)
 
     async def _callback(self, reason: str, code: str) -> None:

@@ -151,6 +151,7 @@ class AgencyRow(Base):
     head_name: Mapped[str] = mapped_column(String(200), default="")
     head_phone: Mapped[str] = mapped_column(String(32), default="")
     head_email: Mapped[str] = mapped_column(String(200), default="")
+    duty_phone: Mapped[str] = mapped_column(String(32), default="")
 
 
 class RoutingRuleRow(Base):

@@ -22,6 +22,7 @@ class MessageKind(StrEnum):
     CLARIFICATION_ANSWER = "clarification_answer"  # iHN Art. 13
     PROCEDURE_ANSWER = "procedure_answer"  # an answer the caller asked to receive by SMS
     CITIZEN_FOLLOW_UP = "citizen_follow_up"  # to the focal officer: a rating, a clarification request
+    URGENT_DUTY = "urgent_duty"  # an urgent report's draft to the competent agency's duty phone (HP Art. 9.1)
 
 
 class Channel(StrEnum):
