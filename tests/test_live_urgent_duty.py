@@ -8,7 +8,6 @@ SIPp UAS on 127.0.0.3 behind the trunk "duty". Speech: the transcript seam (see 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -60,12 +59,16 @@ def duty_pbx(tmp_path: Path) -> Iterator[tuple[AsteriskInstance, int]]:
         inst.remove_state()
 
 
+DUTY_SCENARIO = Path(__file__).parent / "data" / "sipp" / "duty_phone_uas.xml"
+
+
 def start_duty_phone(workdir: Path, port: int) -> subprocess.Popen[str]:
-    """SIPp's built-in UAS: answers one call, keeps the messages it received."""
+    """SIPp's built-in UAS, also answering the trunk's OPTIONS probes (Asterisk qualifies the trunk at
+    any time): answers the call, keeps the messages it received. Runs until killed."""
     workdir.mkdir(parents=True, exist_ok=True)
     sipp = shutil.which("sipp")
     assert sipp, "sipp is installed by scripts/setup.sh (sip-tester)"
-    argv = [sipp, "-sn", "uas", "-i", DUTY_IP, "-p", str(port), "-m", "1", "-nostdin", "-trace_msg",
+    argv = [sipp, "-sf", str(DUTY_SCENARIO), "-i", DUTY_IP, "-p", str(port), "-nostdin", "-trace_msg",
             "-message_file", str(workdir / "duty-messages.log"), "-trace_err",
             "-error_file", str(workdir / "duty-errors.log")]  # fmt: skip
     return subprocess.Popen(argv, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -104,8 +107,13 @@ async def test_urgent_call_without_operators_reaches_the_duty_phone_and_the_sms_
         sms = [m for m in app.outbox() if m["kind"] == "urgent_duty"]
         assert [(m["recipient"], m["channel"]) for m in sms] == [(DUTY_PHONE, "sms")]
         assert "KHAN" in sms[0]["body"] and "chay lon" in sms[0]["body"].lower()
-        await asyncio.to_thread(phone.wait, 30)
         log_file = tmp_path / "duty" / "duty-messages.log"
+
+        def duty_call_ended() -> bool:
+            text = log_file.read_text(errors="replace") if log_file.is_file() else ""
+            return any(m.first_line.startswith("BYE ") for m in parse_message_log(text))
+
+        await app.wait_for(duty_call_ended, 30, "the duty phone's call to end")
         received = parse_message_log(log_file.read_text(errors="replace"))
         invites = [m for m in received if m.first_line.startswith("INVITE ")]
         assert invites and invites[0].first_line.startswith(f"INVITE sip:{DUTY_PHONE}@{DUTY_IP}"), received
