@@ -26,24 +26,10 @@ from nlu.dialogue.ports import Interpreter
 from nlu.dialogue.runner import CallPorts, Runner
 from nlu.interpreter import Tally
 from nlu.knowledge import default_index
+from nlu.scenarios import parse_turn
 from reference import CITIES
 from ticketing.dossiers import DossierSource, DossierTable, TableError
 from wiring import Services
-
-
-def parse_line(line: str) -> ev.Event:
-    """One console line as an engine event."""
-    text = line.strip()
-    if text.startswith("#"):
-        return ev.Digits(text[1:].strip())
-    command = text.lower()
-    if command == "/hangup":
-        return ev.Hangup()
-    if command == "/timeout":
-        return ev.Timeout()
-    if command in ("/silence", ""):
-        return ev.Silence()
-    return ev.Heard(text, 1.0)
 
 
 @dataclass
@@ -179,7 +165,7 @@ def chat_command(
     print_actions(runner.start(), show_actions)
     while not runner.finished:
         line = sys.stdin.readline()
-        event = parse_line(line) if line else ev.Hangup()
+        event = parse_turn(line) if line else ev.Hangup()
         if isinstance(event, ev.Heard):
             click.echo(f"Người gọi: {event.text}")
         try:

@@ -25,7 +25,7 @@ import jinja2
 
 from config.private_files import open_private_binary
 from config.settings import ClusterSettings
-from pbx.render import RenderError, _finalize, check_ip, check_operator, check_port
+from pbx.render import RenderError, _finalize, check_ip, check_operator, check_port, find_templates
 from ticketing.operators import REALM, OperatorEndpoint
 
 TEMPLATE_DIR_ENV = "HOTLINE_KAMAILIO_TEMPLATES"
@@ -62,13 +62,7 @@ def cluster_nodes(cluster: ClusterSettings, count: int, sip_port: int = 5060) ->
 
 def template_dir() -> Path:
     """``kamailio-conf/`` at the repository root (or ``$HOTLINE_KAMAILIO_TEMPLATES``)."""
-    explicit = os.environ.get(TEMPLATE_DIR_ENV)
-    if explicit:
-        return Path(explicit)
-    for candidate in (Path(__file__).resolve().parents[1] / "kamailio-conf", Path.cwd() / "kamailio-conf"):
-        if candidate.is_dir():
-            return candidate
-    raise RenderError(f"kamailio-conf/ templates not found; set {TEMPLATE_DIR_ENV}")
+    return find_templates("kamailio-conf", TEMPLATE_DIR_ENV)
 
 
 def environment(directory: Path | None = None) -> jinja2.Environment:

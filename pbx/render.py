@@ -161,15 +161,21 @@ class TrunkView:
         return bool(self.username)
 
 
-def template_dir() -> Path:
-    """``asterisk-conf/`` at the repository root (or ``$HOTLINE_ASTERISK_TEMPLATES``)."""
-    explicit = os.environ.get(TEMPLATE_DIR_ENV)
+def find_templates(folder: str, env_var: str) -> Path:
+    """A template folder (``asterisk-conf``, ``kamailio-conf``) at the repository root or the working
+    directory, or wherever ``$env_var`` points."""
+    explicit = os.environ.get(env_var)
     if explicit:
         return Path(explicit)
-    for candidate in (Path(__file__).resolve().parents[1] / "asterisk-conf", Path.cwd() / "asterisk-conf"):
+    for candidate in (Path(__file__).resolve().parents[1] / folder, Path.cwd() / folder):
         if candidate.is_dir():
             return candidate
-    raise RenderError(f"asterisk-conf/ templates not found; set {TEMPLATE_DIR_ENV}")
+    raise RenderError(f"{folder}/ templates not found; set {env_var}")
+
+
+def template_dir() -> Path:
+    """``asterisk-conf/`` at the repository root (or ``$HOTLINE_ASTERISK_TEMPLATES``)."""
+    return find_templates("asterisk-conf", TEMPLATE_DIR_ENV)
 
 
 def template_names(directory: Path | None = None) -> list[str]:

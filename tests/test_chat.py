@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from commands.chat import parse_line
 from config.settings import get_settings
 from nlu.dialogue import events as ev
+from nlu.scenarios import parse_turn as parse_line
 from ticketing.domain import tracking
 
 REPORT_LINES = [
