@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.portal_server import OUTPUT, browser, login, serve, shot
 from tests.web_world import PASSWORD, A, WebWorld, make_world
@@ -54,7 +55,7 @@ def test_admin_pages_in_a_browser(world: WebWorld) -> None:
         page.locator("#focal_name").fill("Trần Thị Thu")
         page.locator("#focal_phone").fill("0243 825 1234")
         page.get_by_role("button", name="Lưu liên hệ").click()
-        assert page.get_by_text("Đã lưu đầu mối liên hệ").is_visible()
+        expect(page.get_by_text("Đã lưu đầu mối liên hệ")).to_be_visible()
         admin_shot(page, "04-agency-edit")
 
         page.goto(f"{base}/admin/routing")
@@ -62,15 +63,15 @@ def test_admin_pages_in_a_browser(world: WebWorld) -> None:
         page.locator("#ward").select_option("00070")
         page.locator("#agency").select_option("UBND-00004")
         page.get_by_role("button", name="Lưu quy tắc").click()
-        assert page.get_by_text("Đã lưu quy tắc").is_visible()
+        expect(page.get_by_text("Đã lưu quy tắc")).to_be_visible()
         page.locator("#test-category").select_option("VSMT")
         page.locator("#test-ward").select_option("00070")
         page.get_by_role("button", name="Thử").click()
-        assert page.get_by_text("Theo quy tắc VSMT × 00070").is_visible()
+        expect(page.get_by_text("Theo quy tắc VSMT × 00070")).to_be_visible()
         admin_shot(page, "05-routing")
 
         page.goto(f"{base}/admin/settings")
-        assert page.get_by_text("sla_presets.toml").first.is_visible()
+        expect(page.get_by_text("sla_presets.toml").first).to_be_visible()
         admin_shot(page, "06-settings")
 
         phone = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.portal_server import OUTPUT, browser, serve
 from tests.test_public_pages import _jpeg_with_gps
@@ -57,7 +58,7 @@ def test_citizen_files_tracks_rates_and_sees_published_result(world: WebWorld, t
         page.get_by_label(re.compile("Giữ bí mật danh tính")).check()
         shot(page, "02-form-filled")
         page.get_by_role("button", name="Gửi phản ánh").click()
-        assert page.get_by_text("Đã tiếp nhận phản ánh của bạn").is_visible()
+        expect(page.get_by_text("Đã tiếp nhận phản ánh của bạn")).to_be_visible()
         code = page.locator(".received .code").inner_text().strip()
         assert re.fullmatch(r"\d{9}", code)
         assert NAME not in page.content()
@@ -72,11 +73,12 @@ def test_citizen_files_tracks_rates_and_sees_published_result(world: WebWorld, t
         page.get_by_role("button", name="Tra cứu").click()
         assert page.url.endswith(f"/tra-cuu/{code}")
         page.get_by_role("button", name="Gửi mã xác minh qua SMS").click()
-        assert page.get_by_text("Đã gửi mã xác minh").is_visible()
+        expect(page.get_by_text("Đã gửi mã xác minh")).to_be_visible()
         shot(page, "04-track-code-sent")
         page.locator("#otp").fill(_otp(world, code))
         page.get_by_role("button", name="Xác minh", exact=True).click()
-        assert page.get_by_text(PHONE).is_visible() and page.get_by_text(NAME).is_visible()
+        expect(page.get_by_text(PHONE)).to_be_visible()
+        expect(page.get_by_text(NAME)).to_be_visible()
         shot(page, "05-track-verified")
 
         # the agency completes, the head approves publication
@@ -92,10 +94,10 @@ def test_citizen_files_tracks_rates_and_sees_published_result(world: WebWorld, t
         page.reload()
         page.get_by_label("Chưa hài lòng").check()
         page.get_by_role("button", name="Gửi đánh giá").click()
-        assert page.get_by_text("Cảm ơn bạn đã đánh giá").is_visible()
+        expect(page.get_by_text("Cảm ơn bạn đã đánh giá")).to_be_visible()
         page.locator("#text").fill("Cuối ngõ vẫn còn một đống rác.")
         page.get_by_role("button", name="Gửi yêu cầu làm rõ").click()
-        assert page.get_by_text("đã được gửi tới đơn vị xử lý").is_visible()
+        expect(page.get_by_text("đã được gửi tới đơn vị xử lý")).to_be_visible()
         shot(page, "06-rated-clarification")
         t = svc.tickets.get(code)
         assert t.rating is not None and t.clarification_request
@@ -103,10 +105,10 @@ def test_citizen_files_tracks_rates_and_sees_published_result(world: WebWorld, t
         # published results, on a desktop screen, without the reporter
         desk = b.new_page(viewport={"width": 1280, "height": 900})
         desk.goto(f"{base}/ket-qua")
-        assert desk.get_by_text(f"Mã {code}", exact=False).is_visible()
+        expect(desk.get_by_text(f"Mã {code}", exact=False)).to_be_visible()
         shot(desk, "07-published-list")
         desk.get_by_role("link", name=re.compile("Vệ sinh môi trường")).first.click()
-        assert desk.get_by_text("Đã thu gom toàn bộ rác").is_visible()
+        expect(desk.get_by_text("Đã thu gom toàn bộ rác")).to_be_visible()
         img = desk.locator(".photos img").first
         assert img.evaluate("i => i.naturalWidth") > 0
         assert NAME not in desk.content() and PHONE not in desk.content()
@@ -128,7 +130,7 @@ def test_form_errors_in_browser(world: WebWorld) -> None:
         page.locator("#ward").select_option("00070")
         page.locator("#content").fill("Rác thải tồn đọng ở đầu ngõ.")
         page.get_by_role("button", name="Gửi phản ánh").click()
-        assert page.get_by_text("Số điện thoại không hợp lệ").is_visible()
+        expect(page.get_by_text("Số điện thoại không hợp lệ")).to_be_visible()
         assert page.locator("#name").input_value() == NAME
         shot(page, "11-form-error")
     assert PASSWORD

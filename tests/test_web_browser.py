@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.portal_server import browser, login, serve, shot
 from tests.web_world import PASSWORD, WebWorld, make_world
@@ -44,25 +45,25 @@ def test_officer_completes_head_approves_other_agency_not_found(world: WebWorld,
         officer = b.new_page(viewport={"width": 1280, "height": 900})
         login(officer, base, "canbo.a", PASSWORD)
         assert officer.url.endswith("/queue")
-        assert officer.get_by_role("link", name=code).is_visible()
+        expect(officer.get_by_role("link", name=code)).to_be_visible()
         shot(officer, "01-queue-officer")
 
         officer.get_by_role("link", name=code).click()
         officer.get_by_role("button", name="Tiếp nhận xử lý").click()
-        assert officer.get_by_text("Đã tiếp nhận phiếu.").is_visible()
+        expect(officer.get_by_text("Đã tiếp nhận phiếu.")).to_be_visible()
         officer.get_by_label("Kết quả xử lý").fill("Đã thu gom toàn bộ rác tại đầu ngõ 5 Hàng Bông.")
         officer.get_by_label("Ảnh/tài liệu minh chứng").set_input_files(str(photo))
         officer.get_by_role("button", name="Trình kết quả").click()
-        assert officer.get_by_text("chờ lãnh đạo đơn vị phê duyệt").is_visible()
+        expect(officer.get_by_text("chờ lãnh đạo đơn vị phê duyệt")).to_be_visible()
         assert officer.get_by_role("button", name="Phê duyệt kết quả").count() == 0
         shot(officer, "02-ticket-drafted")
 
         head = b.new_page(viewport={"width": 1280, "height": 900})
         login(head, base, "truong.a", PASSWORD)
         head.goto(f"{base}/tickets/{code}")
-        assert head.locator("img[alt^='Ảnh']").first.is_visible()
+        expect(head.locator("img[alt^='Ảnh']").first).to_be_visible()
         head.get_by_role("button", name="Phê duyệt kết quả").click()
-        assert head.get_by_text("Đã phê duyệt kết quả.").is_visible()
+        expect(head.get_by_text("Đã phê duyệt kết quả.")).to_be_visible()
         head.get_by_role("button", name="Duyệt công khai kết quả").click()
         shot(head, "03-ticket-approved")
 
@@ -70,7 +71,7 @@ def test_officer_completes_head_approves_other_agency_not_found(world: WebWorld,
         login(other, base, "canbo.b", PASSWORD)
         answer = other.goto(f"{base}/tickets/{code}")
         assert answer is not None and answer.status == 404
-        assert other.get_by_role("heading", name="Không tìm thấy").is_visible()
+        expect(other.get_by_role("heading", name="Không tìm thấy")).to_be_visible()
         shot(other, "04-other-agency-not-found")
 
         phone = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -83,10 +84,10 @@ def test_officer_completes_head_approves_other_agency_not_found(world: WebWorld,
         login(centre, base, "giamsat", PASSWORD)
         assert centre.url.endswith("/centre")
         shot(centre, "07-centre")
-        assert centre.get_by_role("heading", name="Tổng đài: phiếu mới và phiếu chờ gọi lại").is_visible()
+        expect(centre.get_by_role("heading", name="Tổng đài: phiếu mới và phiếu chờ gọi lại")).to_be_visible()
         dash = centre.goto(f"{base}/dashboard")
         assert dash is not None and dash.status == 200
-        assert centre.get_by_text("tiếp nhận").first.is_visible()
+        expect(centre.get_by_text("tiếp nhận").first).to_be_visible()
         shot(centre, "08-dashboard-city")
 
     t = world.services.tickets.get(code)
