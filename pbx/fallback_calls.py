@@ -1,12 +1,18 @@
 """Calls the app never saw: Asterisk's own journal of the fallback path, folded into the call log.
 
-When the call-control app is not registered (stopped, crashed, starting) or fails, the dialplan sends
-the call straight to the operator queue. Asterisk then appends one line when the call enters the
-fallback path and one when it hangs up (``extensions.conf``, ``FILE(...,al,u)``), to
+Asterisk appends one line for every call it answers, before the call reaches the app, so a call that
+dies before anything else could note it (Asterisk stopped, the app and the database unreachable) still
+has a record. When the call-control app is not registered (stopped, crashed, starting) or fails, the
+dialplan sends the call straight to the operator queue, and Asterisk appends one line when the call
+enters the fallback path and one when it hangs up (``extensions.conf``, ``FILE(...,al,u)``), to
 ``<asterisk log dir>/fallback-calls.log``::
 
+    arrive|<epoch>|<uniqueid>|<caller id>|<called>|<recording>
     start|<epoch>|<uniqueid>|<caller id>|<called>|<STASISSTATUS>|<recording>
     end|<epoch>|<uniqueid>|<queue member that answered, or empty>|<QUEUESTATUS>
+
+A record made from an ``arrive`` line alone stays open (the call's end is unknown); the app adopts it
+when it drives the call (:meth:`ticketing.calls.CallLog.start`).
 
 :func:`apply_events` turns those lines into call records through the :class:`CallRepository` port:
 idempotent (a record that exists is completed, never duplicated), and a record the app already
@@ -29,7 +35,7 @@ JOURNAL_NAME = "fallback-calls.log"
 
 @dataclass(frozen=True)
 class FallbackEvent:
-    kind: str  # "start" | "end"
+    kind: str  # "arrive" | "start" | "end"
     at: datetime
     channel_id: str
     caller: str = ""
@@ -49,6 +55,8 @@ def parse_line(line: str) -> FallbackEvent | None:
     channel_id = fields[2].strip() if len(fields) > 2 else ""
     if not channel_id:
         return None
+    if fields[0] == "arrive" and len(fields) == 6:
+        return FallbackEvent("arrive", at, channel_id, fields[3], fields[4], recording=fields[5])
     if fields[0] == "start" and len(fields) == 7:
         return FallbackEvent("start", at, channel_id, fields[3], fields[4], fields[5], fields[6])
     if fields[0] == "end" and len(fields) == 5:
@@ -61,6 +69,22 @@ def apply_events(events: Iterable[FallbackEvent], repo: CallRepository, node: st
     changed = 0
     for event in events:
         record = repo.by_channel(event.channel_id)
+        if event.kind == "arrive":
+            if record is None:  # the app wrote none (yet): the call is on record all the same
+                repo.add(
+                    CallRecord(
+                        channel_id=event.channel_id,
+                        caller=event.caller,
+                        called=event.called,
+                        started_at=event.at,
+                        answered_at=event.at,  # written just after the dialplan answered
+                        recording=event.recording,
+                        source=CallSource.DIALPLAN,
+                        node=node,
+                    )
+                )
+                changed += 1
+            continue
         if event.kind == "start":
             if record is None:
                 repo.add(

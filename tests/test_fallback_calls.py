@@ -103,3 +103,49 @@ def test_a_database_error_keeps_the_lines_for_next_time(repo: SqlCallRepository,
         import_journal(journal, offset, Down(repo._sessions))
     assert not offset.exists()
     assert import_journal(journal, offset, repo) == 1
+
+
+def test_an_arrive_line_puts_a_call_nobody_else_noted_on_record(
+    repo: SqlCallRepository, tmp_path: Path
+) -> None:
+    """Asterisk answered and journalled the call, then died (or the app and the database could not
+    note it): the record exists, open, from the dialplan; the fallback lines complete it."""
+    arrive = parse_line(f"arrive|{T0}|c1|0912345678|1022|{REC}\n")
+    assert arrive is not None and arrive.kind == "arrive" and arrive.recording == REC
+    assert parse_line(f"arrive|{T0}|c1|0912345678|1022") is None  # torn
+    journal, offset = tmp_path / "fallback-calls.log", tmp_path / "offset"
+    journal.write_text(f"arrive|{T0}|c1|0912345678|1022|{REC}\narrive|{T0 + 1}|c2|0243|1022|\n", "utf-8")
+    assert import_journal(journal, offset, repo) == 2
+    c1 = repo.by_channel("c1")
+    assert c1 is not None and c1.caller == "0912345678" and c1.ended_at is None and c1.recording == REC
+    assert c1.source.value == "dialplan"
+    with journal.open("a", encoding="utf-8") as f:  # c2 went on through the fallback path
+        f.write(f"start|{T0 + 1}|c2|0243|1022|FAILED|\nend|{T0 + 30}|c2|PJSIP/op1001|\n")
+    assert import_journal(journal, offset, repo) == 1
+    c2 = repo.by_channel("c2")
+    assert c2 is not None and c2.outcome is Outcome.TRANSFERRED and c2.duration_s == 29
+
+
+def test_the_app_adopts_the_record_of_an_arrive_line(repo: SqlCallRepository, tmp_path: Path) -> None:
+    journal, offset = tmp_path / "fallback-calls.log", tmp_path / "offset"
+    journal.write_text(f"arrive|{T0}|c1|0912345678|1022|{REC}\n", "utf-8")
+    assert import_journal(journal, offset, repo) == 1
+    log = CallLog(repo)
+    record = log.start("c1", "0912345678", "1022", REC)
+    assert record.source.value == "app" and repo.by_channel("c1") == record  # one record, now the app's
+    log.finish("c1", Outcome.AI_HANDLED)
+    assert import_journal(journal, offset, repo) == 0
+    again = repo.by_channel("c1")
+    assert again is not None and again.outcome is Outcome.AI_HANDLED
+
+
+def test_an_arrive_line_after_the_app_wrote_its_record_changes_nothing(
+    repo: SqlCallRepository, tmp_path: Path
+) -> None:
+    log = CallLog(repo)
+    log.start("c1", "0912345678", "1022", REC)
+    before = repo.by_channel("c1")
+    journal, offset = tmp_path / "fallback-calls.log", tmp_path / "offset"
+    journal.write_text(f"arrive|{T0}|c1|0912345678|1022|{REC}\n", "utf-8")
+    assert import_journal(journal, offset, repo) == 0
+    assert repo.by_channel("c1") == before

@@ -143,6 +143,8 @@ def test_a_call_without_the_app_lands_in_the_queue_and_is_recorded(
         ), journal.read_text()
         record = repo.by_channel(recording.stem)
         assert record is not None and record.outcome is Outcome.ABANDONED  # no operator answered
+        lines = [line.split("|")[0] for line in journal.read_text().splitlines() if recording.stem in line]
+        assert lines == ["arrive", "start", "end"]  # noted on arrival, before the app was even tried
         assert record.caller == "sipp"  # the caller ID SIPp sends
         assert asterisk.layout.to_host(record.recording) == recording
         assert record.duration_s is not None and record.duration_s >= 2

@@ -66,7 +66,8 @@ def test_every_template_renders_strictly(tmp_path: Path) -> None:
     extensions = files["extensions.conf"]
     inbound = extensions.split("[hotline-inbound]")[1].split("\n[")[0]
     apps = re.findall(r"^\s*(?:exten => 1022,1|same => n),(\w+)\(", inbound, flags=re.M)
-    assert apps[:6] == ["NoOp", "Answer", "Set", "MixMonitor", "Stasis", "Goto"]
+    assert apps[:7] == ["NoOp", "Answer", "Set", "Set", "MixMonitor", "Stasis", "Goto"]
+    assert "=arrive|${EPOCH}|${UNIQUEID}|" in inbound  # every answered call journalled first
     assert "Queue(${HOTLINE_QUEUE}" in extensions
     assert "AGI(" not in extensions  # no FastAGI URL configured
     assert "bindaddr = 127.0.0.1" in files["http.conf"]

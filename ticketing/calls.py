@@ -79,19 +79,32 @@ class CallLog:
         self.node = node  # written on every record this log starts
 
     def start(self, channel_id: str, caller: str, called: str, recording: str = "") -> CallRecord:
+        """The app's record of a call it drives. A record the journal import already made from the
+        dialplan's ``arrive`` line (:mod:`pbx.fallback_calls`) is adopted, not duplicated."""
         existing = self._repo.by_channel(channel_id)
-        if existing is not None:
-            return existing
-        return self._repo.add(
-            CallRecord(
-                channel_id=channel_id,
-                caller=caller,
-                called=called,
-                started_at=self._clock(),
-                recording=recording,
-                node=self.node,
+        if existing is None:
+            try:
+                return self._repo.add(
+                    CallRecord(
+                        channel_id=channel_id,
+                        caller=caller,
+                        called=called,
+                        started_at=self._clock(),
+                        recording=recording,
+                        node=self.node,
+                    )
+                )
+            except Exception:
+                existing = self._repo.by_channel(channel_id)  # the import wrote it at the same moment
+                if existing is None:
+                    raise
+        if existing.source is CallSource.DIALPLAN and existing.ended_at is None and existing.outcome is None:
+            adopted = dataclasses.replace(
+                existing, source=CallSource.APP, recording=existing.recording or recording
             )
-        )
+            self._repo.update(adopted)
+            return adopted
+        return existing
 
     def _change(self, channel_id: str, **changes: object) -> CallRecord:
         record = self._repo.by_channel(channel_id)
