@@ -177,6 +177,11 @@ def _check_code(code: str) -> str:
     return norm
 
 
+# The code a new ticket carries until its own is allocated at the end of filing: a valid code (the
+# domain checks it) of the last sequence number, which is never handed out in practice.
+_PENDING_CODE = tracking.make_code(tracking.MAX_SEQUENCE)
+
+
 class TicketService:
     def __init__(
         self,
@@ -227,9 +232,11 @@ class TicketService:
         incident = data.get("incident_time")
         incident_time = parse_datetime(incident, "incident_time", calendar.tz) if incident else None
         with self.uow() as uow:
-            code = tracking.make_code(uow.tickets.next_sequence("ticket"))
+            # Everything that reads or checks comes first; the tracking code is allocated last, so
+            # the counter's row lock (concurrent filings queue on it) is held only for the writes
+            # and the commit, not for the routing reads and the duplicate search.
             ticket = workflow.new_ticket(
-                code,
+                _PENDING_CODE,
                 data.get("channel", "phone"),
                 data.get("kind", "field_report"),
                 str(data.get("category", "")),
@@ -266,6 +273,7 @@ class TicketService:
             )
             for item in attachments:
                 self._store_new(ticket, item, actor, now)
+            ticket.code = code = tracking.make_code(uow.tickets.next_sequence("ticket"))
             uow.tickets.add(ticket)
             self._audit(uow, now, actor, "ticket", code, "create", None, snapshot(ticket))
             for hook in self.on_change:
