@@ -19,6 +19,10 @@ from ticketing.db.types import AwareDateTime
 
 class TicketRow(Base):
     __tablename__ = "tickets"
+    # the duplicate search of every filing: the recent reports of one ward and category
+    __table_args__ = (
+        Index("ix_tickets_ward_code_category_created_at", "ward_code", "category", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
