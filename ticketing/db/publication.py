@@ -40,6 +40,7 @@ class SqlPublication:
         self.sessions = sessions
         self.fresh_s = fresh_s if engine is not None else 0.0
         self._guard = threading.Lock()
+        self._reading = threading.Lock()
         self._writes = 0  # commits of this process (the engine's "commit" event)
         self._kept: tuple[float, int, tuple[object, ...]] | None = None  # (read at, writes, stamp)
         if engine is not None:
@@ -61,13 +62,17 @@ class SqlPublication:
         kept = self.kept_stamp()
         if kept is not None:
             return kept
-        now = time.monotonic()
-        with self._guard:
-            writes = self._writes  # before the read: a commit meanwhile makes the next call read again
-        value = self._read_stamp()
-        with self._guard:
-            self._kept = (now, writes, value)
-        return value
+        with self._reading:  # concurrent askers wait for one read
+            kept = self.kept_stamp()
+            if kept is not None:
+                return kept
+            now = time.monotonic()
+            with self._guard:
+                writes = self._writes  # before the read: a commit meanwhile makes the next call read
+            value = self._read_stamp()
+            with self._guard:
+                self._kept = (now, writes, value)
+            return value
 
     def kept_stamp(self) -> tuple[object, ...] | None:
         """What :meth:`stamp` returns without reading the database, or None when it has to read."""
