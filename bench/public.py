@@ -32,6 +32,7 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,6 +155,44 @@ def cpu_seconds(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+WRK_SCRIPT = """
+wrk.headers["Accept-Encoding"] = "gzip"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "errors": %d, "non_2xx": %d, "p50_ms": %.1f, ' ..
+    '"p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\\n',
+    summary.requests, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000))
+end
+"""
+
+
+def run_wrk(url: str, clients: int, seconds: int, server_pid: int) -> dict[str, Any]:
+    """``url`` under ``clients`` open connections for ``seconds`` with wrk (a C load generator: on a
+    small shared machine an asyncio client in Python runs out of CPU before the server does)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT)
+    try:
+        cpu0 = cpu_seconds(server_pid)
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", f.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
+        cpu = cpu_seconds(server_pid) - cpu0
+    finally:
+        os.unlink(f.name)
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    found["rps"] = round(found["requests"] / seconds, 1)
+    found["server_cpu_ms_per_request"] = round(cpu * 1000 / max(1, found["requests"]), 2)
+    found["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return found
+
+
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
     """A before/after table of the measured numbers (``before``: an earlier run's JSON)."""
     lines = [
@@ -164,6 +203,11 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
         b, a = before["pages"].get(kind, {}), after["pages"].get(kind, {})
         for q in ("p50_ms", "p95_ms"):
             lines.append(f"{kind + ' ' + q:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
+    for kind in ("open311_list", "published_list"):
+        b, a = before.get("wrk", {}).get(kind, {}), after.get("wrk", {}).get(kind, {})
+        for q in ("p50_ms", "p95_ms", "rps"):
+            if q in a or q in b:
+                lines.append(f"{kind + ' wrk ' + q:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
     per_s = "open311_post_tickets_per_s"
     lines.append(f"{'POST tickets/s':22}{before.get(per_s, '-'):>22}{after.get(per_s, '-'):>22}")
     return "\n".join(lines)
@@ -175,6 +219,12 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--rounds", type=int, default=20)
     p.add_argument("--warmup", type=int, default=1, help="rounds per client before measuring (not recorded)")
+    p.add_argument(
+        "--wrk-seconds",
+        type=int,
+        default=0,
+        help="also measure the GET lists with wrk (if installed) for this many seconds each",
+    )
     p.add_argument("--post-clients", type=int, default=10, help="concurrent POSTing clients")
     p.add_argument("--workers", type=int, default=1, help="web worker processes (web.workers)")
     p.add_argument("--posts", type=int, default=500, help="tickets to file through POST requests.json")
@@ -303,6 +353,12 @@ def main() -> None:
             # the machine's 1-minute load average after each phase (it is shared with other work)
             loadavg[kind] = [round(x, 2) for x in os.getloadavg()]
 
+        wrk: dict[str, Any] = {}
+        if args.wrk_seconds > 0 and shutil.which("wrk"):
+            for kind, path in (("open311_list", "/open311/v2/requests.json"), ("published_list", "/ket-qua")):
+                print(f"{kind} (wrk, {args.wrk_seconds} s) ...", flush=True)
+                wrk[kind] = run_wrk(base + path, args.clients, args.wrk_seconds, proc.pid)
+
         posted = len(timings["open311_post"]) - len(errors["open311_post"])
         result: dict[str, Any] = {
             "benchmark": "public",
@@ -322,6 +378,7 @@ def main() -> None:
             "walls_s": {k: round(v, 1) for k, v in walls.items()},
             "loadavg_after": loadavg,
             "server_cpu_ms_per_request": cpu_ms,
+            "wrk": wrk,
         }
         print(json.dumps(result, indent=2, ensure_ascii=False))
         results = ROOT / "bench" / "results"
