@@ -39,6 +39,8 @@ class PublicTicket:
     ward_code: str
     ward_name: str
     city: str
+    lat: float | None  # where the issue is (the reporter's given position), WGS 84
+    lon: float | None
     lead_agency: str
     created_at: datetime
     updated_at: datetime
@@ -146,6 +148,8 @@ def public_view(ticket: Ticket, published: bool = False, updated_at: datetime | 
         ward_code=t.place.ward_code,
         ward_name=t.place.ward_name,
         city=t.city,
+        lat=t.place.lat,
+        lon=t.place.lon,
         lead_agency=t.lead_agency,
         created_at=t.created_at,
         updated_at=updated_at or (t.history[-1].at if t.history else t.created_at),

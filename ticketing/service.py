@@ -122,8 +122,9 @@ def _sub(data: Mapping[str, Any], key: str, allowed: set[str]) -> dict[str, Any]
 
 
 def _sub_value(key: str, field: str, value: Any) -> Any:
-    """``confidential`` is a JSON boolean (a string like "false" would silently mean true); every other
-    field is text, a number is taken as its digits, and null is empty."""
+    """``confidential`` is a JSON boolean (a string like "false" would silently mean true); ``lat`` and
+    ``lon`` are numbers or null; every other field is text, a number is taken as its digits, and null
+    is empty."""
     if field == "confidential":
         if value is None:
             return False
@@ -132,6 +133,12 @@ def _sub_value(key: str, field: str, value: Any) -> Any:
                 f"Trường {key}.{field} phải là true hoặc false / {key}.{field} must be true or false"
             )
         return value
+    if field in ("lat", "lon"):  # a position in degrees (the intake contract checked its range)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError(f"Trường {key}.{field} phải là số / {key}.{field} must be a number")
+        return float(value)
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):

@@ -264,6 +264,7 @@ def _ticket_data(f: dict[str, str], city: str) -> dict[str, Any]:
     address = f.get("address_string", "").strip()
     lat, lon = f.get("lat", "").strip(), f.get("long", "").strip()
     unit = None
+    position: dict[str, float] = {}
     if attrs.get("ward"):
         unit = spec.resolve_ward(attrs["ward"], city)
         if unit is None:
@@ -277,7 +278,8 @@ def _ticket_data(f: dict[str, str], city: str) -> dict[str, Any]:
             raise Open311Error(400, "lat/long không hợp lệ / malformed lat/long") from None
         if not (-90 <= la <= 90 and -180 <= lo <= 180):
             raise Open311Error(400, "lat/long ngoài phạm vi / lat/long out of range")
-        address = f"{address} (toạ độ {la:.6f}, {lo:.6f})".strip()
+        address = f"{address} (toạ độ {la:.6f}, {lo:.6f})".strip()  # for people reading it
+        position = {"lat": la, "lon": lo}  # and as numbers (Open311 answers, maps)
     if not (address or unit):
         raise Open311Error(
             400, "Cần vị trí: address_string, lat/long hoặc attribute[ward] / a location is required"
@@ -306,6 +308,7 @@ def _ticket_data(f: dict[str, str], city: str) -> dict[str, Any]:
             "ward_code": unit.code if unit else "",
             "ward_name": unit.name if unit else "",
             "city": city,
+            **position,
         },
         "content": content,
     }
