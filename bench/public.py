@@ -6,13 +6,18 @@ process as shipped) and measures, with N concurrent clients each in a loop:
 
 * ``GET /open311/v2/requests.json`` (the defaults: last 90 days, up to 1,000 requests);
 * ``GET /ket-qua`` (the published results list, first page);
-* ``POST /open311/v2/requests.json`` throughput (tickets filed per second, through the intake path).
+* ``POST /open311/v2/requests.json`` throughput (tickets filed per second, through the intake path;
+  spread over the city's wards and categories as real reports are).
 
-Prints p50/p95/p99 and writes bench/results/public.json; with a baseline (``--baseline FILE``,
-default bench/baselines/public.json) it also prints the numbers before and after side by side.
+Each reader's first round (``--warmup``) fills the kept answers and is not recorded. Prints p50/p95/p99,
+the machine's load average after each phase and the server's CPU time per request (user + system of
+the server's processes: comparable between runs on a machine shared with other work), and writes
+bench/results/public.json; with a baseline (``--baseline FILE``, default bench/baselines/public.json)
+it also prints the numbers before and after side by side.
 Targets (issue): p95 <= 100 ms at 50 clients with 1,000,000 tickets; POST >= 100 tickets/s.
 
-    .venv/bin/python bench/public.py [--tickets 1000000] [--clients 50] [--rounds 5] [--posts 500]
+    .venv/bin/python bench/public.py [--tickets 1000000] [--clients 50] [--rounds 20] [--warmup 1]
+        [--posts 500] [--workers 1]
         [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/] [--keep] [--db KEPT_DB]
         [--baseline bench/baselines/public.json]
 
@@ -27,6 +32,7 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,6 +55,7 @@ import wiring  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from ticketing.credentials import CredentialKind  # noqa: E402
 from ticketing.db import migrate  # noqa: E402
+from ticketing.domain.workflow import COMPLAINT_CATEGORY  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_web", ROOT / "bench" / "web.py")
 assert _spec is not None and _spec.loader is not None
@@ -73,24 +80,51 @@ def stats(values: list[float]) -> dict[str, Any]:
 
 
 async def reader(
-    client: httpx.AsyncClient, path: str, rounds: int, out: list[float], errors: list[int]
+    client: httpx.AsyncClient,
+    path: str,
+    rounds: int,
+    out: list[float],
+    errors: list[int],
+    warmup: int = 0,
 ) -> None:
-    for _ in range(rounds):
+    for n in range(warmup + rounds):
         t0 = time.perf_counter()
-        r = await client.get(path)
-        out.append(time.perf_counter() - t0)
-        if r.status_code != 200:
-            errors.append(r.status_code)
+        try:
+            # the body as sent (gzip): read to its last byte, not decompressed (the client's CPU is
+            # not the server's latency)
+            async with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r:
+                async for _ in r.aiter_raw():
+                    pass
+                status = r.status_code
+        except httpx.HTTPError:  # an overloaded server drops connections: counted, not fatal
+            status = -1
+        if n >= warmup:  # the first answers compute what the later ones reuse: not recorded
+            out.append(time.perf_counter() - t0)
+        if status != 200:
+            errors.append(status)
 
 
-async def poster(client: httpx.AsyncClient, key: str, n: int, out: list[float], errors: list[int]) -> None:
-    for i in range(n):
+def post_targets() -> list[tuple[str, str]]:
+    """(category, ward name) pairs the POSTs cycle through: a city's reports spread over its wards
+    and categories (complaints are refused by design). Filing them all into one ward and category
+    would make each filing's duplicate search read every earlier bench ticket of the run."""
+    categories = sorted(c for c in reference.categories() if c != COMPLAINT_CATEGORY)
+    wards = [u.name for u in reference.units("hanoi")]
+    return [(categories[i % len(categories)], wards[(i * 7) % len(wards)]) for i in range(len(wards) * 4)]
+
+
+async def poster(
+    client: httpx.AsyncClient, key: str, n: int, out: list[float], errors: list[int], first: int = 0
+) -> None:
+    targets = post_targets()
+    for i in range(first, first + n):
+        category, ward = targets[i % len(targets)]
         form = {
             "api_key": key,
-            "service_code": "VSMT",
+            "service_code": category,
             "description": f"Rác tồn đọng ở ngõ {i} chưa được thu gom (bench)",
-            "address_string": f"Ngõ {i} Hàng Bông",
-            "attribute[ward]": "Phường Hoàn Kiếm",
+            "address_string": f"Ngõ {i}",
+            "attribute[ward]": ward,
             "phone": "0912345678",
             "first_name": "Nguyễn",
             "last_name": "An",
@@ -100,6 +134,68 @@ async def poster(client: httpx.AsyncClient, key: str, n: int, out: list[float], 
         out.append(time.perf_counter() - t0)
         if r.status_code != 201:
             errors.append(r.status_code)
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process ``root`` and its descendants (uvicorn workers), from
+    /proc: what the server spent, whatever else runs on the machine."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+WRK_SCRIPT = """
+wrk.headers["Accept-Encoding"] = "gzip"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "errors": %d, "non_2xx": %d, "p50_ms": %.1f, ' ..
+    '"p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\\n',
+    summary.requests, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000))
+end
+"""
+
+
+def run_wrk(url: str, clients: int, seconds: int, server_pid: int) -> dict[str, Any]:
+    """``url`` under ``clients`` open connections for ``seconds`` with wrk (a C load generator: on a
+    small shared machine an asyncio client in Python runs out of CPU before the server does)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT)
+    try:
+        cpu0 = cpu_seconds(server_pid)
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", f.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
+        cpu = cpu_seconds(server_pid) - cpu0
+    finally:
+        os.unlink(f.name)
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    found["rps"] = round(found["requests"] / seconds, 1)
+    found["server_cpu_ms_per_request"] = round(cpu * 1000 / max(1, found["requests"]), 2)
+    found["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return found
 
 
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -112,6 +208,12 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
         b, a = before["pages"].get(kind, {}), after["pages"].get(kind, {})
         for q in ("p50_ms", "p95_ms"):
             lines.append(f"{kind + ' ' + q:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
+    for kind in ("open311_list", "published_list"):
+        b, a = before.get("wrk", {}).get(kind, {}), after.get("wrk", {}).get(kind, {})
+        for q in ("p50_ms", "p95_ms", "rps", "server_cpu_ms_per_request"):
+            if q in a or q in b:
+                label = f"{kind.split('_')[0]} wrk {q.replace('server_cpu_ms_per_request', 'cpu_ms/req')}"
+                lines.append(f"{label:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
     per_s = "open311_post_tickets_per_s"
     lines.append(f"{'POST tickets/s':22}{before.get(per_s, '-'):>22}{after.get(per_s, '-'):>22}")
     return "\n".join(lines)
@@ -121,7 +223,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tickets", type=int, default=1_000_000)
     p.add_argument("--clients", type=int, default=50)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=1, help="rounds per client before measuring (not recorded)")
+    p.add_argument(
+        "--wrk-seconds",
+        type=int,
+        default=0,
+        help="also measure the GET lists with wrk (if installed) for this many seconds each",
+    )
+    p.add_argument("--post-clients", type=int, default=10, help="concurrent POSTing clients")
+    p.add_argument("--workers", type=int, default=1, help="web worker processes (web.workers)")
     p.add_argument("--posts", type=int, default=500, help="tickets to file through POST requests.json")
     p.add_argument(
         "--pg-url",
@@ -192,6 +303,7 @@ def main() -> None:
                 "HOTLINE_DATABASE__URL": db_url,
                 "HOTLINE_WEB__PORT": str(port),
                 "HOTLINE_WEB__PUBLIC_LIMITS": json.dumps(unlimited),
+                "HOTLINE_WEB__WORKERS": str(args.workers),
                 "PYTHONPATH": str(ROOT),
             }
         )
@@ -212,21 +324,26 @@ def main() -> None:
         timings: dict[str, list[float]] = {"open311_list": [], "published_list": [], "open311_post": []}
         errors: dict[str, list[int]] = {k: [] for k in timings}
         walls: dict[str, float] = {}
+        loadavg: dict[str, list[float]] = {}
+        cpu_ms: dict[str, float] = {}
 
         async def run(kind: str) -> None:
             limits = httpx.Limits(max_connections=args.clients + 5)
             async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
                 t0 = time.perf_counter()
                 if kind == "open311_post":
-                    per = max(1, args.posts // 10)
+                    per = max(1, args.posts // args.post_clients)
                     await asyncio.gather(
-                        *(poster(client, key, per, timings[kind], errors[kind]) for _ in range(10))
+                        *(
+                            poster(client, key, per, timings[kind], errors[kind], n * per)
+                            for n in range(args.post_clients)
+                        )
                     )
                 else:
                     path = "/open311/v2/requests.json" if kind == "open311_list" else "/ket-qua"
                     await asyncio.gather(
                         *(
-                            reader(client, path, args.rounds, timings[kind], errors[kind])
+                            reader(client, path, args.rounds, timings[kind], errors[kind], args.warmup)
                             for _ in range(args.clients)
                         )
                     )
@@ -234,7 +351,19 @@ def main() -> None:
 
         for kind in timings:
             print(f"{kind} ...", flush=True)
+            cpu0 = cpu_seconds(proc.pid)
             asyncio.run(run(kind))
+            # the server's CPU per request (warm-up included): comparable between loaded runs
+            done = len(timings[kind]) + (args.clients * args.warmup if kind != "open311_post" else 0)
+            cpu_ms[kind] = round((cpu_seconds(proc.pid) - cpu0) * 1000 / max(1, done), 2)
+            # the machine's 1-minute load average after each phase (it is shared with other work)
+            loadavg[kind] = [round(x, 2) for x in os.getloadavg()]
+
+        wrk: dict[str, Any] = {}
+        if args.wrk_seconds > 0 and shutil.which("wrk"):
+            for kind, path in (("open311_list", "/open311/v2/requests.json"), ("published_list", "/ket-qua")):
+                print(f"{kind} (wrk, {args.wrk_seconds} s) ...", flush=True)
+                wrk[kind] = run_wrk(base + path, args.clients, args.wrk_seconds, proc.pid)
 
         posted = len(timings["open311_post"]) - len(errors["open311_post"])
         result: dict[str, Any] = {
@@ -245,11 +374,17 @@ def main() -> None:
             "load": loaded,
             "clients": args.clients,
             "rounds": args.rounds,
+            "warmup_rounds": args.warmup,
+            "post_clients": args.post_clients,
+            "workers": args.workers,
             "target_p95_ms": 100,
             "target_post_per_s": 100,
             "pages": {k: {**stats(v), "errors": len(errors[k])} for k, v in timings.items()},
             "open311_post_tickets_per_s": round(posted / walls["open311_post"], 1),
             "walls_s": {k: round(v, 1) for k, v in walls.items()},
+            "loadavg_after": loadavg,
+            "server_cpu_ms_per_request": cpu_ms,
+            "wrk": wrk,
         }
         print(json.dumps(result, indent=2, ensure_ascii=False))
         results = ROOT / "bench" / "results"

@@ -78,3 +78,36 @@ def test_each_app_state_has_its_own_cache() -> None:
     a, b = State(), State()
     assert answers(a, "x") is answers(a, "x")
     assert answers(a, "x") is not answers(b, "x")
+
+
+def test_past_its_time_to_live_the_kept_answer_is_served_while_one_asker_recomputes() -> None:
+    cache: AnswerCache[str] = AnswerCache(ttl_s=5)
+    cache.get("k", 1, T0, lambda: "old")
+    later = T0 + timedelta(seconds=6)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "new"
+
+    got: list[str] = []
+    worker = threading.Thread(target=lambda: got.append(cache.get("k", 1, later, slow)))
+    worker.start()
+    assert started.wait(5)
+    assert cache.get("k", 1, later, lambda: "never") == "old"  # same stamp: the kept one, no waiting
+    assert cache.peek("k", 1, later) == "old"
+    release.set()
+    worker.join()
+    assert got == ["new"]
+    assert cache.peek("k", 1, later) == "new"
+
+
+def test_peek_never_computes_and_misses_a_changed_stamp() -> None:
+    cache: AnswerCache[int] = AnswerCache(ttl_s=5)
+    assert cache.peek("k", 1, T0) is None
+    cache.get("k", 1, T0, lambda: 7)
+    assert cache.peek("k", 1, T0 + timedelta(seconds=2)) == 7
+    assert cache.peek("k", 2, T0) is None  # something public changed
+    assert cache.peek("k", 1, T0 + timedelta(seconds=6)) is None  # expired and nobody recomputing
+    assert cache.peek("k", 1, T0 - timedelta(seconds=1)) is None  # the clock went back

@@ -321,3 +321,33 @@ def test_kept_list_answers_follow_every_change(world: World, tmp_path: Path) -> 
     listed = world.client.get("/open311/v2/requests.json").json()
     assert {r["service_request_id"]: r["status_notes"] for r in listed}[first] == "Đã thu gom rác."
     assert first in world.client.get("/ket-qua").text
+
+
+def test_a_kept_list_is_revalidated_by_etag_and_changes_with_a_new_request(world: World) -> None:
+    key = world.key()
+    assert _post(world, key).status_code == 201
+    first = world.client.get("/open311/v2/requests.json")
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and tag and first.headers["cache-control"] == "no-cache"
+    again = world.client.get("/open311/v2/requests.json", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    code = _post(world, key).json()[0]["service_request_id"]  # filed by this process: seen at once
+    after = world.client.get("/open311/v2/requests.json", headers={"If-None-Match": tag})
+    assert after.status_code == 200 and after.headers["etag"] != tag
+    assert code in {r["service_request_id"] for r in after.json()}
+
+
+def test_lat_long_kept_as_numbers_and_answered(world: World) -> None:
+    key = world.key()
+    r = _post(world, key, lat="21.0285", long="105.8542")
+    assert r.status_code == 201, r.text
+    code = r.json()[0]["service_request_id"]
+    place = world.services.tickets.get(code).place
+    assert (place.lat, place.lon) == (21.0285, 105.8542)
+    assert "toạ độ 21.028500, 105.854200" in place.address  # still readable in the address
+    one = world.client.get(f"/open311/v2/requests/{code}.json").json()[0]
+    assert (one["lat"], one["long"]) == (21.0285, 105.8542)
+    root = ET.fromstring(world.client.get(f"/open311/v2/requests/{code}.xml").content)
+    assert root.findtext("request/lat") == "21.0285" and root.findtext("request/long") == "105.8542"
+    without = _post(world, key).json()[0]["service_request_id"]
+    assert world.client.get(f"/open311/v2/requests/{without}.json").json()[0]["lat"] is None

@@ -133,6 +133,8 @@ class PlaceIn(_Model):
     ward_code: WardCode = ""
     ward_name: Text120 = ""
     city: Text20 = ""
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None = None
 
 
 class NewReport(_Model):
@@ -157,6 +159,9 @@ class NewReport(_Model):
         for key in ("incident_time", "city", "lead_agency"):
             if not data[key]:
                 del data[key]
+        for key in ("lat", "lon"):
+            if data["place"][key] is None:
+                del data["place"][key]
         return data
 
 

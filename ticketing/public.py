@@ -39,6 +39,8 @@ class PublicTicket:
     ward_code: str
     ward_name: str
     city: str
+    lat: float | None  # where the issue is (the reporter's given position), WGS 84
+    lon: float | None
     lead_agency: str
     created_at: datetime
     updated_at: datetime
@@ -80,6 +82,14 @@ def scrub(text: str, caller: Caller) -> str:
     by ``***``."""
     if not text:
         return text
+    return _scrubbed(text, caller.name, caller.phone, caller.cccd, caller.email)
+
+
+@lru_cache(maxsize=8192)
+def _scrubbed(text: str, name: str, phone: str, cccd: str, email: str) -> str:
+    """:func:`scrub` of everything it depends on, kept: the public lists are re-rendered whenever
+    anything changes, and then mask the same texts of the same callers again."""
+    caller = Caller(name=name, cccd=cccd, phone=phone, email=email)
     # the one masking policy, as for a confidential caller: the public never learns who reported
     text = redact_text(text, dataclasses.replace(caller, confidential=True))
     pat = _identity_pattern(caller.name, caller.phone, caller.cccd)
@@ -91,6 +101,10 @@ def scrub(text: str, caller: Caller) -> str:
 class Publication(Protocol):
     def stamp(self) -> tuple[object, ...]:
         """A value that changes whenever a public view may have changed (for answer caches)."""
+        ...
+
+    def kept_stamp(self) -> tuple[object, ...] | None:
+        """What :meth:`stamp` would return without reading the database, else None."""
         ...
 
     def published(self, codes: Sequence[str]) -> set[str]:
@@ -134,6 +148,8 @@ def public_view(ticket: Ticket, published: bool = False, updated_at: datetime | 
         ward_code=t.place.ward_code,
         ward_name=t.place.ward_name,
         city=t.city,
+        lat=t.place.lat,
+        lon=t.place.lon,
         lead_agency=t.lead_agency,
         created_at=t.created_at,
         updated_at=updated_at or (t.history[-1].at if t.history else t.created_at),

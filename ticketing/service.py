@@ -122,8 +122,9 @@ def _sub(data: Mapping[str, Any], key: str, allowed: set[str]) -> dict[str, Any]
 
 
 def _sub_value(key: str, field: str, value: Any) -> Any:
-    """``confidential`` is a JSON boolean (a string like "false" would silently mean true); every other
-    field is text, a number is taken as its digits, and null is empty."""
+    """``confidential`` is a JSON boolean (a string like "false" would silently mean true); ``lat`` and
+    ``lon`` are numbers or null; every other field is text, a number is taken as its digits, and null
+    is empty."""
     if field == "confidential":
         if value is None:
             return False
@@ -132,6 +133,12 @@ def _sub_value(key: str, field: str, value: Any) -> Any:
                 f"Trường {key}.{field} phải là true hoặc false / {key}.{field} must be true or false"
             )
         return value
+    if field in ("lat", "lon"):  # a position in degrees (the intake contract checked its range)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError(f"Trường {key}.{field} phải là số / {key}.{field} must be a number")
+        return float(value)
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -175,6 +182,11 @@ def _check_code(code: str) -> str:
             f"Mã số theo dõi không hợp lệ: {code!r} (sai chữ số kiểm tra?) / invalid tracking code {code!r}"
         )
     return norm
+
+
+# The code a new ticket carries until its own is allocated at the end of filing: a valid code (the
+# domain checks it) of the last sequence number, which is never handed out in practice.
+_PENDING_CODE = tracking.make_code(tracking.MAX_SEQUENCE)
 
 
 class TicketService:
@@ -227,9 +239,11 @@ class TicketService:
         incident = data.get("incident_time")
         incident_time = parse_datetime(incident, "incident_time", calendar.tz) if incident else None
         with self.uow() as uow:
-            code = tracking.make_code(uow.tickets.next_sequence("ticket"))
+            # Everything that reads or checks comes first; the tracking code is allocated last, so
+            # the counter's row lock (concurrent filings queue on it) is held only for the writes
+            # and the commit, not for the routing reads and the duplicate search.
             ticket = workflow.new_ticket(
-                code,
+                _PENDING_CODE,
                 data.get("channel", "phone"),
                 data.get("kind", "field_report"),
                 str(data.get("category", "")),
@@ -266,6 +280,7 @@ class TicketService:
             )
             for item in attachments:
                 self._store_new(ticket, item, actor, now)
+            ticket.code = code = tracking.make_code(uow.tickets.next_sequence("ticket"))
             uow.tickets.add(ticket)
             self._audit(uow, now, actor, "ticket", code, "create", None, snapshot(ticket))
             for hook in self.on_change:

@@ -325,7 +325,7 @@ class Services:
         """Which results the agencies' heads approved for publication (the public doors' filter)."""
         from ticketing.db.publication import SqlPublication
 
-        return SqlPublication(self.session_factory)
+        return SqlPublication(self.session_factory, self.engine)
 
     @cached_property
     def webhook_notifier(self) -> WebhookNotifier:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.db.base import Base
@@ -19,6 +19,10 @@ from ticketing.db.types import AwareDateTime
 
 class TicketRow(Base):
     __tablename__ = "tickets"
+    # the duplicate search of every filing: the recent reports of one ward and category
+    __table_args__ = (
+        Index("ix_tickets_ward_code_category_created_at", "ward_code", "category", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -40,6 +44,8 @@ class TicketRow(Base):
     ward_code: Mapped[str] = mapped_column(String(8), index=True, default="")
     ward_name: Mapped[str] = mapped_column(String(200), default="")
     place_city: Mapped[str] = mapped_column(String(16), default="")
+    latitude: Mapped[float | None] = mapped_column(Float)  # WGS 84 degrees
+    longitude: Mapped[float | None] = mapped_column(Float)
     # report
     content: Mapped[str] = mapped_column(Text)
     transcript: Mapped[str] = mapped_column(Text, default="")

@@ -4,10 +4,13 @@ doors: the published tickets matching a filter, and which of some codes are publ
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from ticketing.db.models import AttachmentRow, AuditLogRow, TicketEventRow, TicketRow
 from ticketing.db.repositories import _LOAD_CHILDREN, SqlTicketRepository, _read_ticket
@@ -27,13 +30,60 @@ def _approved() -> object:
 
 
 class SqlPublication:
-    def __init__(self, sessions: Callable[[], Session]) -> None:
+    """``engine`` (the one the sessions use) and ``fresh_s``: the stamp read from the database is
+    reused for ``fresh_s`` seconds unless this process committed anything meanwhile (see
+    :meth:`stamp`); without an engine it is read on every call."""
+
+    def __init__(
+        self, sessions: Callable[[], Session], engine: Engine | None = None, fresh_s: float = 1.0
+    ) -> None:
         self.sessions = sessions
+        self.fresh_s = fresh_s if engine is not None else 0.0
+        self._guard = threading.Lock()
+        self._reading = threading.Lock()
+        self._writes = 0  # commits of this process (the engine's "commit" event)
+        self._kept: tuple[float, int, tuple[object, ...]] | None = None  # (read at, writes, stamp)
+        if engine is not None:
+            event.listen(engine, "commit", self._committed)
+
+    def _committed(self, _conn: Any) -> None:
+        with self._guard:
+            self._writes += 1
 
     def stamp(self) -> tuple[object, ...]:
         """What changes whenever anything a public view shows may have changed: the newest ticket,
         event, audit entry (every ticket change and every publication approval is audited) and
-        attachment. Four primary-key lookups; the public doors' answer caches compare it."""
+        attachment. Four primary-key lookups; the public doors' answer caches compare it.
+
+        The value read is reused for ``fresh_s`` seconds (monotonic) while no transaction of this
+        process committed, so a busy public list costs no database round trip per request: a
+        change this process makes shows at once, one made by another process (another web worker,
+        the CLI, the call handler) within ``fresh_s`` (docs/decisions/190-public-stamp-reuse.md)."""
+        kept = self.kept_stamp()
+        if kept is not None:
+            return kept
+        with self._reading:  # concurrent askers wait for one read
+            kept = self.kept_stamp()
+            if kept is not None:
+                return kept
+            now = time.monotonic()
+            with self._guard:
+                writes = self._writes  # before the read: a commit meanwhile makes the next call read
+            value = self._read_stamp()
+            with self._guard:
+                self._kept = (now, writes, value)
+            return value
+
+    def kept_stamp(self) -> tuple[object, ...] | None:
+        """What :meth:`stamp` returns without reading the database, or None when it has to read."""
+        now = time.monotonic()
+        with self._guard:
+            kept, writes = self._kept, self._writes
+        if kept is not None and kept[1] == writes and 0 <= now - kept[0] < self.fresh_s:
+            return kept[2]
+        return None
+
+    def _read_stamp(self) -> tuple[object, ...]:
         with self.sessions() as session:
             stmt = select(
                 select(func.max(TicketRow.id)).scalar_subquery(),
@@ -89,15 +139,15 @@ class SqlPublication:
             if published_only:
                 conditions.append(TicketRow.status == Status.DONE.value)
                 conditions.append(TicketRow.code.in_(_approved()))  # type: ignore[arg-type]
+            # the table's columns as plain rows: no ORM objects or identity bookkeeping for a list
             stmt = (
-                select(TicketRow)
+                select(*TicketRow.__table__.columns)
                 .where(*conditions)
                 .order_by(TicketRow.created_at.desc(), TicketRow.id.desc())
                 .limit(query.limit)
                 .offset(query.offset)
-                .options(lazyload("*"))
             )
-            rows = list(session.scalars(stmt))
+            rows = [cast(TicketRow, r) for r in session.execute(stmt)]
             if not rows:
                 return []
             ids = [r.id for r in rows]

@@ -96,6 +96,8 @@ def _write_ticket(row: TicketRow, t: Ticket) -> None:
     row.ward_code = t.place.ward_code
     row.ward_name = t.place.ward_name
     row.place_city = t.place.city
+    row.latitude = t.place.lat
+    row.longitude = t.place.lon
 
     stored = len(row.events)
     if len(t.history) < stored:
@@ -172,7 +174,12 @@ def _read_ticket(row: TicketRow, *, children: bool = True) -> Ticket:
             confidential=row.caller_confidential,
         ),
         place=Place(
-            address=row.place_address, ward_code=row.ward_code, ward_name=row.ward_name, city=row.place_city
+            address=row.place_address,
+            ward_code=row.ward_code,
+            ward_name=row.ward_name,
+            city=row.place_city,
+            lat=row.latitude,
+            lon=row.longitude,
         ),
         history=[]
         if not children

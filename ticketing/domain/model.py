@@ -83,6 +83,8 @@ class Place:
     ward_code: str = ""  # 5-digit NSO code of the ward/commune (xã/phường/đặc khu)
     ward_name: str = ""  # full official name, e.g. "Phường Hoàn Kiếm"
     city: str = ""  # "hanoi" | "haiphong" | "cantho"
+    lat: float | None = None  # WGS 84 degrees, when the reporter gave a position (Open311 lat/long)
+    lon: float | None = None
 
 
 @dataclass(frozen=True)

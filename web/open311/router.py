@@ -103,17 +103,26 @@ def get_service_definition(request: Request, service_code: str, fmt: str) -> Res
 
 
 @router.get("/requests.{fmt}", summary="Service requests (tickets), newest first")
-def get_requests(request: Request, fmt: str) -> Response:
+async def get_requests(request: Request, fmt: str) -> Response:
     svc = services(request)
+    # the rendered answer is reused while nothing public changed (web/public/cache.py)
+    key = (fmt, tuple(sorted(request.query_params.multi_items())))
+    cache = answers(request.app.state, "open311_requests")
+    stamp = svc.publication.kept_stamp()
+    kept: KeptBody | None = cache.peek(key, stamp, svc.clock.now()) if stamp is not None else None
+    if kept is not None:  # served on the event loop: no database, no worker thread
+
+        def hit() -> Response:
+            check_rate(request, "api")
+            assert kept is not None
+            return kept.response(request)
+
+        return _answer(fmt, "service_requests", hit)
 
     def cached() -> Response:
-        # the rendered answer is reused while nothing public changed (web/public/cache.py)
         check_rate(request, "api")
-        key = (fmt, tuple(sorted(request.query_params.multi_items())))
-        kept: KeptBody = answers(request.app.state, "open311_requests").get(
-            key, svc.publication.stamp(), svc.clock.now(), render
-        )
-        return kept.response(request)
+        found: KeptBody = cache.get(key, svc.publication.stamp(), svc.clock.now(), render)
+        return found.response(request)
 
     def render() -> KeptBody:
         return KeptBody.of(formats.render(_fmt(fmt), "service_requests", work()))
@@ -174,7 +183,7 @@ def get_requests(request: Request, fmt: str) -> Response:
         found.sort(key=lambda t: t.created_at, reverse=True)
         return [spec.service_request(v, names, MEDIA_BASE) for v in found[:MAX_RESULTS]]
 
-    return _answer(fmt, "service_requests", cached)
+    return await run_in_threadpool(_answer, fmt, "service_requests", cached)
 
 
 def _find(svc: Any, code: str) -> Any:
@@ -255,6 +264,7 @@ def _ticket_data(f: dict[str, str], city: str) -> dict[str, Any]:
     address = f.get("address_string", "").strip()
     lat, lon = f.get("lat", "").strip(), f.get("long", "").strip()
     unit = None
+    position: dict[str, float] = {}
     if attrs.get("ward"):
         unit = spec.resolve_ward(attrs["ward"], city)
         if unit is None:
@@ -268,7 +278,8 @@ def _ticket_data(f: dict[str, str], city: str) -> dict[str, Any]:
             raise Open311Error(400, "lat/long không hợp lệ / malformed lat/long") from None
         if not (-90 <= la <= 90 and -180 <= lo <= 180):
             raise Open311Error(400, "lat/long ngoài phạm vi / lat/long out of range")
-        address = f"{address} (toạ độ {la:.6f}, {lo:.6f})".strip()
+        address = f"{address} (toạ độ {la:.6f}, {lo:.6f})".strip()  # for people reading it
+        position = {"lat": la, "lon": lo}  # and as numbers (Open311 answers, maps)
     if not (address or unit):
         raise Open311Error(
             400, "Cần vị trí: address_string, lat/long hoặc attribute[ward] / a location is required"
@@ -297,6 +308,7 @@ def _ticket_data(f: dict[str, str], city: str) -> dict[str, Any]:
             "ward_code": unit.code if unit else "",
             "ward_name": unit.name if unit else "",
             "city": city,
+            **position,
         },
         "content": content,
     }

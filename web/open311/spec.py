@@ -143,8 +143,8 @@ def service_request(t: PublicTicket, agency_names: Mapping[str, str], media_base
         "address": ", ".join(p for p in (t.address, t.ward_name) if p),
         "address_id": t.ward_code,
         "zipcode": "",
-        "lat": None,
-        "long": None,
+        "lat": t.lat,
+        "long": t.lon,
         "media_url": media,
     }
 

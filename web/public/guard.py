@@ -1,8 +1,9 @@
 """Abuse limits of the public doors: per-address rate limits (the web form, the one-time codes, the
 API), request size limits, and the services the doors use (from the app's composition root).
 
-Rate limits count in this process's memory with the ``limits`` library's moving window; several web
-processes each keep their own count (see docs/decisions/121-public-abuse-limits.md).
+Rate limits count in this process's memory with the ``limits`` library's sliding window counter (two
+counters per address and limit, constant time per request); several web processes each keep their
+own count (see docs/decisions/121-public-abuse-limits.md).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from wiring import Services
 
@@ -40,7 +41,7 @@ class RateLimits:
     rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
     def __post_init__(self) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._items: dict[str, list[RateLimitItem]] = {}
         for name, text in self.rules.items():
             self._items[name] = [parse(part) for part in text.split(";") if part.strip()]

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 import reference
@@ -374,7 +375,7 @@ def _month(text: str) -> tuple[datetime, datetime] | None:
 
 
 @router.get("/ket-qua")
-def published(
+async def published(
     request: Request, linh_vuc: str = "", phuong: str = "", thang: str = "", trang: int = 1
 ) -> Response:
     try:
@@ -394,9 +395,9 @@ def published(
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    names = _agency_names(request)
 
     def render() -> KeptBody:
+        names = _agency_names(request)
         found = svc.publication.views(query, published_only=True)
         rows = [(v, names.get(v.lead_agency, v.lead_agency)) for v in found[:PAGE_SIZE]]
         filters = {"linh_vuc": query.category, "phuong": query.ward_code, "thang": thang if span else ""}
@@ -416,9 +417,14 @@ def published(
     # the rendered page is reused while nothing public changed (web/public/cache.py); it depends
     # on the filters and the page alone (no session, no per-visitor part)
     key = (query.category, query.ward_code, query.created_from, query.created_to, thang if span else "", page)
-    kept: KeptBody = answers(request.app.state, "published").get(
-        key, svc.publication.stamp(), svc.clock.now(), render
-    )
+    cache = answers(request.app.state, "published")
+    stamp = svc.publication.kept_stamp()
+    kept: KeptBody | None = cache.peek(key, stamp, svc.clock.now()) if stamp is not None else None
+    if kept is None:  # computed in a worker thread (the database and the masking)
+        found: KeptBody = await run_in_threadpool(
+            lambda: cache.get(key, svc.publication.stamp(), svc.clock.now(), render)
+        )
+        return found.response(request)
     return kept.response(request)
 
 
