@@ -5,7 +5,7 @@ code, and the labelled review turns as their own training file."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +71,18 @@ class Fakes:
         old.write_bytes(b"old")
         return old
 
-    def trainer(self) -> Path:
+    def trainer(self, ws: Path, fingerprint: str) -> Path:
         self.trained += 1
-        new = self.env.workspace / "candidates" / "nlu-new.tar.gz"
+        assert ws.parent == self.env.scratch and (ws / "data" / "nlu.yml").is_file()
+        new = ws / "models" / "nlu-new.tar.gz"
         new.parent.mkdir(parents=True, exist_ok=True)
         new.write_bytes(b"new")
         return new
 
-    def scorer(self, model: Path, examples: Sequence[Example]) -> dict[str, Any]:
-        name = "hotline_eval" if examples[0].text == "x" else "independent_a"
-        return s(0.9, 0.8) if model.name == "nlu-old.tar.gz" else self.new_scores[name]
+    def scorer(self, model: Path, sets: Mapping[str, Sequence[Example]]) -> dict[str, Any]:
+        return {
+            name: s(0.9, 0.8) if model.name == "nlu-old.tar.gz" else self.new_scores[name] for name in sets
+        }
 
     def run(self, force: bool = False) -> gated_training.TrainOutcome:
         return train_gated(
@@ -100,7 +102,8 @@ def test_a_regressing_model_is_kept_aside_and_the_old_one_stays_in_service(tmp_p
     old = f.serve_old()
     outcome = f.run()
     assert not outcome.promoted and outcome.model == old and current_model(f.env) == old
-    assert outcome.candidate is not None and outcome.candidate.is_file()
+    assert outcome.candidate == tmp_path / "nlu" / "refused" / "nlu-new.tar.gz"
+    assert outcome.candidate.is_file() and list(f.env.scratch.iterdir()) == []
     assert outcome.gate is not None and outcome.gate.regressions == [
         "independent_a: intent_accuracy 0.9000 -> 0.8500 (-0.0500)"
     ]
@@ -120,7 +123,7 @@ def test_a_model_as_good_is_served(tmp_path: Path) -> None:
     f.serve_old()
     outcome = f.run()
     assert outcome.promoted and current_model(f.env) == f.env.workspace / "models" / "nlu-new.tar.gz"
-    assert not (f.env.workspace / "candidates" / "nlu-new.tar.gz").exists()
+    assert list(f.env.scratch.iterdir()) == []  # the training workspace is gone
 
 
 def test_the_first_model_is_served_without_comparison(tmp_path: Path) -> None:
@@ -144,9 +147,9 @@ def test_the_command_prints_the_gate_and_fails_on_a_regression(
     f = Fakes(tmp_path / "var", {"hotline_eval": s(0.95, 0.85), "independent_a": s(0.5, 0.8)})
     f.env.data_dir.mkdir(parents=True)
     f.serve_old()
-    monkeypatch.setattr(gated_training, "train", lambda *a, **k: f.trainer())
+    monkeypatch.setattr(gated_training, "train_workspace", lambda env, ws, out, fp, *a: f.trainer(ws, fp))
     monkeypatch.setattr(gated_training, "rasa_scorer", lambda *a: f.scorer)
-    monkeypatch.setattr(gated_training, "eval_sets", lambda: SETS)
+    monkeypatch.setattr(gated_training, "eval_sets", lambda names=(): SETS)
     monkeypatch.setattr("commands.nlu.load_env", lambda _: f.env)
     env = {"HOTLINE_DATA_DIR": str(tmp_path / "var"), "HOTLINE_DATABASE__URL": ""}
     get_settings.cache_clear()
