@@ -18,6 +18,7 @@ from nlu import gated_training
 from nlu.evaluation import Example
 from nlu.gate import compare
 from nlu.gated_training import train_gated
+from nlu.learning import TrainingLog
 from nlu.rasa_env import RasaEnv
 from nlu.rasa_server import current_model, project_fingerprint, sync_project
 
@@ -159,10 +160,20 @@ def test_the_command_prints_the_gate_and_fails_on_a_regression(
     assert "independent_a" in result.stdout and "0.9000 -> 0.5000" in result.stdout
     assert "gate FAILED" in result.stdout and "--force" in result.stderr
     assert "Traceback" not in result.output
+    (run,) = TrainingLog(tmp_path / "var").runs()  # logged for the monthly report
+    assert run.model == "nlu-new.tar.gz" and not run.promoted and not run.forced
+    assert run.sets["independent_a"] == {
+        "before": {"intent_accuracy": 0.9, "slot_f1": 0.8},
+        "after": {"intent_accuracy": 0.5, "slot_f1": 0.8},
+    }
     get_settings.cache_clear()
     result = runner.invoke(main, ["nlu", "train", "--force"], env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("nlu-new.tar.gz")
+    assert [(r.promoted, r.forced) for r in TrainingLog(tmp_path / "var").runs()] == [
+        (False, False),
+        (True, True),
+    ]
     get_settings.cache_clear()
 
 
@@ -180,3 +191,27 @@ def test_labelled_review_turns_are_trained_from_their_own_file(tmp_path: Path) -
     env = RasaEnv("python", tmp_path / "var")
     ws = sync_project(env, project)
     assert (ws / "data" / "reviewed.yml").is_file() and (ws / "data" / "nlu.yml").is_file()
+
+
+def test_the_candidate_trains_on_the_labelled_turns_in_its_own_workspace(tmp_path: Path) -> None:
+    f = Fakes(tmp_path, {"hotline_eval": s(0.9, 0.8), "independent_a": s(0.9, 0.8)})
+    f.serve_old()
+    seen: dict[str, str] = {}
+
+    def trainer(ws: Path, fingerprint: str) -> Path:
+        seen["reviewed"] = (ws / "data" / "reviewed.yml").read_text(encoding="utf-8")
+        seen["fingerprint"] = fingerprint
+        return f.trainer(ws, fingerprint)
+
+    labelled = 'version: "3.1"\nnlu:\n- intent: inform\n  examples: |\n    - tên tôi là an\n'
+    outcome = train_gated(
+        f.env, f.env.data_dir, tolerance=0.01, force=False, scorer=f.scorer, sets=SETS,
+        progress=lambda _: None, trainer=trainer, labelled=labelled,
+    )  # fmt: skip
+    assert outcome.promoted and seen["reviewed"] == labelled
+    assert seen["fingerprint"] != project_fingerprint()  # labelled turns make a new model
+    assert sorted(p.name for p in (f.env.workspace / "models").iterdir()) == [
+        "nlu-new.tar.gz",
+        "nlu-old.tar.gz",
+    ]
+    assert not (f.env.workspace / "data").exists()  # the served workspace got no project copy

@@ -196,7 +196,7 @@ class Report:
             Table(
                 "learning",
                 "Những gì AI đã học",
-                ("Chỉ tiêu", "Số câu"),
+                ("Chỉ tiêu", "Số lượng"),
                 summary,
                 "Điều 4.7: câu nói AI không hiểu, hiểu chưa chắc, bị sửa lại hoặc trước khi chuyển điện "
                 "thoại viên được giám sát viên gán nhãn và đưa vào dữ liệu huấn luyện.",
