@@ -16,6 +16,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from nlu.dialogue.review import ReviewItem
 from nlu.evaluation import Example
 from nlu.gated_training import rasa_scorer, train_gated
@@ -23,6 +25,8 @@ from nlu.learning import TrainingLog, learning_stats
 from nlu.rasa_env import RasaEnv
 from nlu.rasa_server import PROJECT_DIR, current_model, ensure_token
 from nlu.review import ReviewQueue, training_yaml
+
+pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
 CONFIG = (PROJECT_DIR / "config.yml").read_text(encoding="utf-8").replace("epochs: 40", "epochs: 20")
 NLU = """version: "3.1"
