@@ -294,7 +294,10 @@ Examples:
 @click.option("--entity", "entities", multiple=True, help="A right slot value, KEY=VALUE (repeatable).")
 @click.option("--discard", "discard_id", default="", help="Drop this item from the queue.")
 @click.option(
-    "--export", is_flag=True, help="Write the labelled turns into the Rasa project's training data."
+    "--export",
+    is_flag=True,
+    help="Write the labelled turns into the Rasa project's training data (to inspect or commit them; "
+    "`hotline nlu train` takes them from the queue anyway).",
 )
 @click.option(
     "--out",
@@ -313,7 +316,8 @@ def review(
 ) -> None:
     """The learning loop's review queue: turns not understood, low-confidence intents, corrections at
     the read-back and handoffs, to label (intent, slots) or discard; --export adds the labelled ones
-    to the training data as their own file, for the next `hotline nlu train`."""
+    to the training data as their own file. `hotline nlu train` trains on the labelled turns (as their
+    own file) whether exported or not. The staff portal's /nlu/review works on the same queue."""
     from nlu.rasa_server import PROJECT_DIR
     from nlu.review import ReviewError, ReviewQueue, training_yaml
 
