@@ -170,6 +170,10 @@ def test_the_command_prints_the_gate_and_fails_on_a_regression(
     result = runner.invoke(main, ["nlu", "train", "--force"], env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("nlu-new.tar.gz")
+    get_settings.cache_clear()
+    monkeypatch.undo()
+    result = runner.invoke(main, ["nlu", "train", "--set", "nosuch"], env=env)
+    assert result.exit_code == 1 and "unknown evaluation set(s) nosuch" in result.stderr
     assert [(r.promoted, r.forced) for r in TrainingLog(tmp_path / "var").runs()] == [
         (False, False),
         (True, True),

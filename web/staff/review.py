@@ -24,6 +24,7 @@ from web.staff.deps import check_csrf, current_actor, flash, render, services
 router = APIRouter(prefix="/nlu/review")
 ActorDep = Annotated[Actor, Depends(current_actor)]
 CSRF = [Depends(check_csrf)]
+PAGE = 50  # the newest turns shown at once; the rest follow as these are reviewed
 INTENT_LABELS = {
     "report": "Phản ánh, kiến nghị",
     "dossier_lookup": "Tra cứu hồ sơ",
@@ -60,9 +61,11 @@ def _back(reason: str) -> str:
 def review_page(request: Request, actor: ActorDep, reason: str = "") -> Response:
     d = desk(request)
     reason = reason if reason in REASONS else ""
-    items = d.pending(actor, reason)
+    pending = d.pending(actor, reason)
+    items = pending[:PAGE]
     ctx = {
         "items": items,
+        "total": len(pending),
         "audio": {q.id for q in items if d.has_audio(q)},
         "reason": reason,
         "reasons": [(r, LEARNING_REASONS[r]) for r in REASONS],
