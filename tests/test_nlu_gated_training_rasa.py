@@ -71,13 +71,19 @@ def tiny_project(folder: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file (size, mtime) but what other Rasa tests write there meanwhile: their servers' token
-    files and `rasa test nlu`'s folder (test_rasa_server.py)."""
+    """The served workspace's models and any other file a training run used to write there (size,
+    mtime), less what other Rasa tests rewrite meanwhile: their servers' token files, `rasa test nlu`'s
+    folder, and the project copy `rasa data validate` refreshes (checked apart, by content)."""
+    skip = {"test", "data", "config.yml", "domain.yml"}
     return {
         str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith("auth-token-") and p.relative_to(folder).parts[0] != "test"
+        if p.is_file() and not p.name.startswith("auth-token-") and p.relative_to(folder).parts[0] not in skip
     }
+
+
+def holds(folder: Path, text: str) -> bool:
+    return any(text in p.read_text(encoding="utf-8") for p in folder.rglob("*.yml") if p.is_file())
 
 
 def test_a_real_gated_run_trains_apart_and_only_the_promotion_reaches_the_service(
@@ -128,6 +134,9 @@ def test_a_real_gated_run_trains_apart_and_only_the_promotion_reaches_the_servic
         assert outcome.model.name != served.name  # the labelled turns made it a new model
         # the running hotline's workspace was not written, and the run's own workspace is gone
         assert snapshot(rasa_env.workspace) == shared_before
+        # neither the run's project copy nor its labelled turns went there
+        assert not holds(rasa_env.workspace, "bãi rác sau nhà văn hóa bốc mùi")
+        assert not holds(rasa_env.workspace, "đèn đường hỏng cả tuần nay")
         assert set(rasa_env.scratch.glob("train-*")) == scratch_before
         TrainingLog(data).record(
             outcome.candidate.name, outcome.gate, promoted=True, forced=False, labelled=2, tolerance=1.0
