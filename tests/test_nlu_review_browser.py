@@ -59,6 +59,10 @@ def test_the_supervisor_labels_and_discards_in_a_browser(world: WebWorld) -> Non
         page.locator(f"#t-{second} ~ form").get_by_role("button", name="Loại bỏ").click()
         expect(page.get_by_text("Không có câu nào chờ rà soát.")).to_be_visible()
 
+        page.goto(f"{base}/dashboard?month=2026-12")
+        expect(page.get_by_role("heading", name="Những gì AI đã học")).to_be_visible()
+        review_shot(page, "04-dashboard")
+
         phone = b.new_page(viewport={"width": 390, "height": 844})
         login(phone, base, "giamsat", PASSWORD)
         queue = world.services.review_desk.queue

@@ -212,3 +212,15 @@ def test_what_the_ai_learned_in_a_month(tmp_path: Path) -> None:
     first = stats.runs[0].sets[0]
     assert (first.name, first.intent_before, first.intent_after) == ("hotline_eval", 0.9, 0.7)
     assert learning_stats(tmp_path, date(2026, 11, 1), date(2026, 11, 30)).discarded == 1
+
+
+def test_the_city_dashboard_shows_what_the_ai_learned(world: WebWorld) -> None:
+    first, _ = queue_call(world)
+    month = datetime(2026, 12, 6)
+    world.services.review_desk.queue.label(first, "inform", reviewer="giamsat", now=datetime(2026, 12, 6, 10))
+    c = client_for(world, "giamsat")
+    page = c.get(f"/dashboard?month={month:%Y-%m}").text
+    assert "Những gì AI đã học" in page and "2 câu nói đưa vào rà soát · 1 đã gán nhãn" in page
+    assert 'href="/nlu/review"' in page
+    leader = client_for(world, "lanhdao").get(f"/dashboard?month={month:%Y-%m}").text
+    assert "Những gì AI đã học" in leader and "Rà soát câu nói của AI" not in leader
