@@ -16,6 +16,7 @@ import dataclasses
 import json
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,10 +48,10 @@ def main() -> None:
     served = current_model(env)
     if served is None:
         sys.exit("no model in service: run `hotline nlu train` first")
+    work = Path(tempfile.mkdtemp(prefix="bench-nlu-"))  # the sample queue and the training log
     labelled = ReviewQueue(settings.data_dir).labelled()
     if not labelled:
-        scratch_queue = ReviewQueue(settings.data_dir / "bench-nlu")
-        scratch_queue.path.unlink(missing_ok=True)
+        scratch_queue = ReviewQueue(work)
         for it, intent, slots in SAMPLE:
             (q,) = scratch_queue.add([it], city=settings.city)
             scratch_queue.label(q.id, intent, slots, reviewer="bench")
@@ -76,7 +77,7 @@ def main() -> None:
     try:
         outcome = train_gated(
             own,
-            settings.data_dir / "bench-nlu",
+            work,
             tolerance=tolerance,
             force=True,
             scorer=rasa_scorer(own, token, settings.city, progress),
@@ -86,6 +87,7 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(own.workspace, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     total = time.monotonic() - started
     report = outcome.gate.report() if outcome.gate is not None else []
     print("\n".join(report))
