@@ -17,6 +17,16 @@ from nlu.rasa_env import RasaEnvError, load_env
 from nlu.rasa_env import setup as setup_env
 
 
+def _cli_reviewer() -> str:
+    """Who labels from the command line, for the review item's audit: ``cli:<login>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def _echo(message: str) -> None:
     click.echo(f"==> {message}", err=True)
 
@@ -67,32 +77,64 @@ def setup(python: str) -> None:
     default=None,
     help="Largest drop allowed on any evaluation set (default: nlu.gate_tolerance, e.g. 0.01).",
 )
-def train(force: bool, tolerance: float | None) -> None:
-    """Train the NLU model (skipped when the project files did not change) and serve it only if the
-    regression gate passes: on every evaluation set in nlu/data/eval, intent accuracy and slot F1 of
-    the new model must not drop below the model in service by more than the tolerance. Before/after
-    is printed per set. Labelled review turns (`hotline nlu review --export`) are trained from their
-    own file, nlu/rasa_project/data/reviewed.yml.
+@click.option(
+    "--set",
+    "set_names",
+    multiple=True,
+    help="Gate on this evaluation set only (file stem in nlu/data/eval; repeatable; default: all).",
+)
+def train(force: bool, tolerance: float | None, set_names: tuple[str, ...]) -> None:
+    """Train the NLU model (skipped when the project files and the labelled review turns did not
+    change) and serve it only if the regression gate passes: on every evaluation set in nlu/data/eval,
+    intent accuracy and slot F1 of the new model must not drop below the model in service by more
+    than the tolerance. Before/after is printed per set. The new model is trained in a workspace of
+    its own (the project files plus the turns labelled in the review queue, as their own file
+    reviewed.yml); the running hotline's models are touched only when it is served. Every run is
+    logged for the monthly report's "Những gì AI đã học".
 
     \b
     Examples:
       hotline nlu train
       hotline nlu train --tolerance 0.02
+      hotline nlu train --set hotline_eval
       hotline nlu train --force
     """
-    from nlu.gated_training import rasa_scorer, train_gated
+    from nlu.gated_training import eval_sets, rasa_scorer, train_gated
+    from nlu.learning import TrainingLog
     from nlu.rasa_server import RasaServerError
+    from nlu.review import ReviewQueue, training_yaml
 
     settings = load_settings()
     limit = settings.nlu.gate_tolerance if tolerance is None else tolerance
     try:
+        sets = eval_sets(names=set_names)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    labelled = ReviewQueue(settings.data_dir).labelled()
+    try:
         env = load_env(settings.data_dir)
         scorer = rasa_scorer(env, wiring.build(settings).rasa_token, settings.city, _echo)
         outcome = train_gated(
-            env, settings.data_dir, tolerance=limit, force=force, scorer=scorer, progress=_echo
+            env,
+            settings.data_dir,
+            tolerance=limit,
+            force=force,
+            scorer=scorer,
+            sets=sets,
+            progress=_echo,
+            labelled=training_yaml(labelled) if labelled else "",
         )
     except (RasaEnvError, RasaServerError, OSError) as exc:
         raise UserError(f"training failed / Huấn luyện thất bại: {exc}") from exc
+    if outcome.candidate is not None:
+        TrainingLog(settings.data_dir).record(
+            outcome.candidate.name,
+            outcome.gate,
+            promoted=outcome.promoted,
+            forced=force,
+            labelled=len(labelled),
+            tolerance=limit,
+        )
     if outcome.gate is not None:
         for line in outcome.gate.report():
             click.echo(line)
@@ -252,7 +294,10 @@ Examples:
 @click.option("--entity", "entities", multiple=True, help="A right slot value, KEY=VALUE (repeatable).")
 @click.option("--discard", "discard_id", default="", help="Drop this item from the queue.")
 @click.option(
-    "--export", is_flag=True, help="Write the labelled turns into the Rasa project's training data."
+    "--export",
+    is_flag=True,
+    help="Write the labelled turns into the Rasa project's training data (to inspect or commit them; "
+    "`hotline nlu train` takes them from the queue anyway).",
 )
 @click.option(
     "--out",
@@ -271,7 +316,8 @@ def review(
 ) -> None:
     """The learning loop's review queue: turns not understood, low-confidence intents, corrections at
     the read-back and handoffs, to label (intent, slots) or discard; --export adds the labelled ones
-    to the training data as their own file, for the next `hotline nlu train`."""
+    to the training data as their own file. `hotline nlu train` trains on the labelled turns (as their
+    own file) whether exported or not. The staff portal's /nlu/review works on the same queue."""
     from nlu.rasa_server import PROJECT_DIR
     from nlu.review import ReviewError, ReviewQueue, training_yaml
 
@@ -286,11 +332,11 @@ def review(
                 if not sep or not key.strip():
                     raise UserError(f"--entity phải có dạng KEY=VALUE / --entity must be KEY=VALUE: {pair!r}")
                 values[key.strip()] = value.strip()
-            q = queue.label(label_id, intent, values)
+            q = queue.label(label_id, intent, values, reviewer=_cli_reviewer())
             click.echo(f"đã gán nhãn / labelled {q.id}: {q.label_intent} {q.label_entities}")
             return
         if discard_id:
-            q = queue.discard(discard_id)
+            q = queue.discard(discard_id, reviewer=_cli_reviewer())
             click.echo(f"đã bỏ / discarded {q.id}")
             return
         if export:

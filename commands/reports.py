@@ -64,7 +64,7 @@ def _run(period: Period, fmt: str, out: Path | None, agency: str, category: str,
         def advance(_step: str) -> None:
             bar.update(1)
 
-        report = compute(session, period, filters, SystemClock().now(), progress=advance)
+        report = root.with_learning(compute(session, period, filters, SystemClock().now(), progress=advance))
         data = render(report, fmt)
         bar.update(1)
     if out is not None and str(out) == "-":

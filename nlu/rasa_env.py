@@ -57,6 +57,7 @@ class RasaEnv:
     kind: str  # "chroot" | "python"
     data_dir: Path
     python: str = ""  # host interpreter for kind == "python"
+    workspace_name: str = ""  # "": the served workspace; a name: a workspace of its own (tests)
 
     @property
     def root(self) -> Path:
@@ -72,13 +73,23 @@ class RasaEnv:
     def workspace(self) -> Path:
         """The host path of the Rasa project copy (config, domain, data, models)."""
         if self.kind == "chroot":
-            return self.root / CHROOT_WORKSPACE.lstrip("/")
-        return (self.data_dir / "rasa-workspace").resolve()
+            return self.root / self.inner_workspace.lstrip("/")
+        return (self.data_dir / (self.workspace_name or "rasa-workspace")).resolve()
 
     @property
     def inner_workspace(self) -> str:
         """The same workspace as the Rasa process sees it."""
-        return CHROOT_WORKSPACE if self.kind == "chroot" else str(self.workspace)
+        if self.kind == "chroot":
+            return f"/srv/{self.workspace_name}" if self.workspace_name else CHROOT_WORKSPACE
+        return str(self.workspace)
+
+    @property
+    def scratch(self) -> Path:
+        """Where a gated training run makes its own workspace (a temporary folder each), apart from
+        the served one: inside the root for the chroot kind, since Rasa sees only the root."""
+        if self.kind == "chroot":
+            return self.root / "srv" / "hotline-nlu-candidates"
+        return (self.data_dir / "rasa-candidates").resolve()
 
     @property
     def installed(self) -> bool:
@@ -101,10 +112,10 @@ class RasaEnv:
         return [*argv[:rasa], argv[rasa].removesuffix("/rasa") + "/python", "-c", code]
 
     def inner_path(self, host_path: Path) -> str:
-        """``host_path`` (inside the workspace) as the Rasa process sees it."""
+        """``host_path`` (inside the root for the chroot kind) as the Rasa process sees it."""
         if self.kind != "chroot":
             return str(host_path)
-        return CHROOT_WORKSPACE + "/" + str(host_path.resolve().relative_to(self.workspace))
+        return "/" + str(host_path.resolve().relative_to(self.root))
 
     @property
     def lock_file(self) -> Path:

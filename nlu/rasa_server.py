@@ -127,11 +127,6 @@ def current_model(env: RasaEnv) -> Path | None:
     return models[-1] if models else None
 
 
-def _inner(env: RasaEnv, host_path: Path) -> str:
-    rel = host_path.relative_to(env.workspace)
-    return f"{env.inner_workspace}/{rel}"
-
-
 def run_rasa(env: RasaEnv, args: list[str], log: Path, timeout: float) -> None:
     """Run one Rasa command in the workspace, its output to ``log``; raise with the log's tail on failure."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -146,32 +141,33 @@ def run_rasa(env: RasaEnv, args: list[str], log: Path, timeout: float) -> None:
         raise RasaServerError(f"rasa {' '.join(args[:2])} failed (exit {proc.returncode}): {tail}")
 
 
-def candidate_dir(env: RasaEnv) -> Path:
-    """Where a model trained for the gate waits (not served) until it passes."""
-    return env.workspace / "candidates"
-
-
-def train(
-    env: RasaEnv, data_dir: Path, force: bool = False, progress: Progress = _noop, candidate: bool = False
-) -> Path:
-    """Train the NLU model unless one for the current project files exists; returns its host path.
-    ``candidate``: train into :func:`candidate_dir` (always), leaving the served models alone."""
+def train(env: RasaEnv, data_dir: Path, force: bool = False, progress: Progress = _noop) -> Path:
+    """Train the served NLU model unless one for the current project files exists; returns its host
+    path. (``hotline nlu train`` trains through the gate instead, in a workspace of its own:
+    :mod:`nlu.gated_training`.)"""
     fingerprint = project_fingerprint()
     target = model_path(env, fingerprint)
-    if target.is_file() and not force and not candidate:
+    if target.is_file() and not force:
         progress(f"model up to date: {target.name}")
         return target
     ws = sync_project(env)
-    out = candidate_dir(env) if candidate else ws / "models"
-    out.mkdir(exist_ok=True)
-    target = out / target.name
+    return train_workspace(env, ws, ws / "models", fingerprint, ServerPaths(data_dir).train_log, progress)
+
+
+def train_workspace(
+    env: RasaEnv, ws: Path, out: Path, fingerprint: str, log: Path, progress: Progress = _noop
+) -> Path:
+    """``rasa train nlu`` on the project files in ``ws`` (a folder Rasa can see: inside the root for
+    the chroot kind) into ``out/nlu-<fingerprint>.tar.gz``."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"nlu-{fingerprint}.tar.gz"
     progress("rasa train nlu (a few minutes on 2 cores)")
-    inner = env.inner_workspace
+    inner = env.inner_path(ws)
     args = ["train", "nlu", "--config", f"{inner}/config.yml", "--nlu", f"{inner}/data"]
-    args += ["--domain", f"{inner}/domain.yml", "--out", _inner(env, out), "--fixed-model-name"]
+    args += ["--domain", f"{inner}/domain.yml", "--out", env.inner_path(out), "--fixed-model-name"]
     args += [f"nlu-{fingerprint}"]
     started = time.monotonic()
-    run_rasa(env, args, ServerPaths(data_dir).train_log, timeout=3600)
+    run_rasa(env, args, log, timeout=3600)
     if not target.is_file():
         raise RasaServerError(f"training finished but {target} is missing")
     progress(f"trained {target.name} in {time.monotonic() - started:.0f} s")
@@ -225,8 +221,10 @@ def serve(
     model: Path | None = None,
     wait_s: float = 180.0,
     progress: Progress = _noop,
+    token_dir: Path | None = None,
 ) -> int:
-    """Start ``rasa run`` in the background (unless already running) and wait until it is ready."""
+    """Start ``rasa run`` in the background (unless already running) and wait until it is ready.
+    ``token_dir``: where the server's token file goes (default: the workspace); a folder Rasa sees."""
     host, port = loopback_address(url)
     running = read_pid(data_dir)
     if running is not None:
@@ -240,14 +238,14 @@ def serve(
     paths = ServerPaths(data_dir)
     paths.pid_file.parent.mkdir(parents=True, exist_ok=True)
     paths.log_file.parent.mkdir(parents=True, exist_ok=True)
-    args = ["run", "--enable-api", "-i", host, "-p", str(port), "-m", _inner(env, model)]
+    args = ["run", "--enable-api", "-i", host, "-p", str(port), "-m", env.inner_path(model)]
     with env.claim() as claim_fd:
         if env.kind == "chroot":
             record = {"root": str(env.root), "lock": str(env.lock_file)}
             paths.root_file.write_text(json.dumps(record) + "\n", encoding="utf-8")
         log = open_private_text(paths.log_file, "a")  # parsed caller turns may appear in it
         proc = subprocess.Popen(
-            token_launcher(env, args, token),
+            token_launcher(env, args, token, token_dir),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -269,13 +267,14 @@ def serve(
     raise RasaServerError(f"Rasa not ready after {wait_s:.0f} s; see {paths.log_file}")
 
 
-def token_launcher(env: RasaEnv, args: list[str], token: str) -> list[str]:
+def token_launcher(env: RasaEnv, args: list[str], token: str, token_dir: Path | None = None) -> list[str]:
     """The argv running ``rasa <args> --jwt-secret <token>`` without the token on the command line
     (which every local user can read in /proc): a 0600 file holds it and a tiny launcher reads it.
     Requests then carry a bearer token signed with it (:mod:`nlu.rasa_auth`), never ``?token=``."""
-    env.workspace.mkdir(parents=True, exist_ok=True)
+    folder = token_dir or env.workspace
+    folder.mkdir(parents=True, exist_ok=True)
     port = args[args.index("-p") + 1] if "-p" in args else "default"
-    token_file = env.workspace / f"auth-token-{port}"  # one per server: tests run their own beside dev
+    token_file = folder / f"auth-token-{port}"  # one per server: tests run their own beside dev
     with open_private_text(token_file, "w") as f:
         f.write(token)
     code = (
@@ -360,5 +359,6 @@ __all__ = [
     "serve",
     "stop",
     "train",
+    "train_workspace",
     "validate",
 ]

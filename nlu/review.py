@@ -9,8 +9,11 @@ hold personal data). Labelled items become training examples in their own file o
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +44,9 @@ class QueuedTurn:
     status: str = "pending"
     label_intent: str = ""
     label_entities: dict[str, str] = field(default_factory=dict)
+    reviewer: str = ""  # who labelled or discarded it (portal user name, or "cli:<login>")
+    reviewed_at: str = ""  # ISO time of the label or discard
+    span: tuple[float, ...] = ()  # (start, end) of the turn in the recording, seconds; () unknown
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -50,6 +56,7 @@ class QueuedTurn:
     def from_json(cls, line: str) -> QueuedTurn:
         data: dict[str, Any] = json.loads(line)
         data["item"] = ReviewItem(**data["item"])
+        data["span"] = tuple(data.get("span", ()))
         return cls(**data)
 
 
@@ -59,17 +66,29 @@ class ReviewQueue:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "nlu" / "review.jsonl"
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One writer at a time: the call app appends while a reviewer rewrites the file."""
+        private_dir(self.path.parent)
+        with open_private_text(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            yield
+
     def add(
         self, items: list[ReviewItem], *, city: str, call: str = "console", recording: str = "",
-        now: datetime | None = None,
+        now: datetime | None = None, spans: Sequence[tuple[float, float] | None] = (),
     ) -> list[QueuedTurn]:  # fmt: skip
-        """Queue a call's turns; returns them with their ids."""
+        """Queue a call's turns; returns them with their ids. ``spans``: each item's (start, end) in
+        the recording, in seconds (None or missing: unknown)."""
         if not items:
             return []
         when = (now or datetime.now()).isoformat(timespec="seconds")
-        queued = [QueuedTurn(uuid.uuid4().hex[:8], when, city, call, recording, item) for item in items]
-        private_dir(self.path.parent)
-        with open_private_text(self.path, "a") as out:
+        found = list(spans) + [None] * (len(items) - len(spans))
+        queued = [
+            QueuedTurn(uuid.uuid4().hex[:8], when, city, call, recording, item, span=tuple(span or ()))
+            for item, span in zip(items, found, strict=False)
+        ]
+        with self._locked(), open_private_text(self.path, "a") as out:
             for q in queued:
                 out.write(q.to_json() + "\n")
         return queued
@@ -85,28 +104,53 @@ class ReviewQueue:
             raise ReviewError(f"lý do không hợp lệ / unknown reason {reason!r}: {', '.join(REASONS)}")
         return [q for q in self.all() if q.status == "pending" and (not reason or q.item.reason == reason)]
 
-    def _save(self, turns: list[QueuedTurn]) -> None:
-        private_dir(self.path.parent)
-        with open_private_text(self.path, "w") as out:
-            for q in turns:
-                out.write(q.to_json() + "\n")
-
-    def _update(self, item_id: str, **changes: Any) -> QueuedTurn:
-        turns = self.all()
-        for k, q in enumerate(turns):
+    def get(self, item_id: str) -> QueuedTurn:
+        for q in self.all():
             if q.id == item_id:
-                turns[k] = replace(q, **changes)
-                self._save(turns)
-                return turns[k]
+                return q
         raise ReviewError(f"không có mục {item_id!r} trong hàng đợi / no review item {item_id!r}")
 
-    def label(self, item_id: str, intent: str, entities: dict[str, str] | None = None) -> QueuedTurn:
+    def _save(self, turns: list[QueuedTurn]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with open_private_text(tmp, "w") as out:
+            for q in turns:
+                out.write(q.to_json() + "\n")
+        tmp.replace(self.path)
+
+    def _update(self, item_id: str, **changes: Any) -> QueuedTurn:
+        with self._locked():
+            turns = self.all()
+            for k, q in enumerate(turns):
+                if q.id == item_id:
+                    turns[k] = replace(q, **changes)
+                    self._save(turns)
+                    return turns[k]
+        raise ReviewError(f"không có mục {item_id!r} trong hàng đợi / no review item {item_id!r}")
+
+    def label(
+        self,
+        item_id: str,
+        intent: str,
+        entities: dict[str, str] | None = None,
+        *,
+        reviewer: str = "",
+        now: datetime | None = None,
+    ) -> QueuedTurn:
         if intent not in INTENTS:
             raise ReviewError(f"ý định không hợp lệ / unknown intent {intent!r}: {', '.join(INTENTS)}")
-        return self._update(item_id, status="labelled", label_intent=intent, label_entities=entities or {})
+        clean = {k.strip(): v.strip() for k, v in (entities or {}).items() if k.strip() and v.strip()}
+        return self._update(
+            item_id,
+            status="labelled",
+            label_intent=intent,
+            label_entities=clean,
+            reviewer=reviewer,
+            reviewed_at=(now or datetime.now()).isoformat(timespec="seconds"),
+        )
 
-    def discard(self, item_id: str) -> QueuedTurn:
-        return self._update(item_id, status="discarded")
+    def discard(self, item_id: str, *, reviewer: str = "", now: datetime | None = None) -> QueuedTurn:
+        when = (now or datetime.now()).isoformat(timespec="seconds")
+        return self._update(item_id, status="discarded", reviewer=reviewer, reviewed_at=when)
 
     def labelled(self) -> list[QueuedTurn]:
         return [q for q in self.all() if q.status == "labelled"]

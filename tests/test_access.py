@@ -48,6 +48,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.TICKET_REJECT,
         P.DASHBOARD_CITY,
         P.REPORT_DOWNLOAD,
+        P.NLU_REVIEW,
     },
     Role.OFFICER: {
         P.TICKET_VIEW,

@@ -398,9 +398,12 @@ async def test_operator_request_reaches_a_registered_operator_with_the_draft(
         from nlu.review import ReviewQueue
 
         queued = ReviewQueue(app.settings.data_dir).all()
-        assert any(
-            q.call == record.channel_id and q.item.reason == "handoff" and q.recording for q in queued
-        ), queued
+        handoff = next(
+            q for q in queued if q.call == record.channel_id and q.item.reason == "handoff" and q.recording
+        )
+        # with the span of the turn in the recording (the portal plays only that part)
+        start, end = handoff.span
+        assert 2.0 < start < end < script.duration_s, (handoff.span, script.duration_s)
     finally:
         await asyncio.to_thread(phone.stop)
 

@@ -5,7 +5,7 @@ code, and the labelled review turns as their own training file."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from nlu import gated_training
 from nlu.evaluation import Example
 from nlu.gate import compare
 from nlu.gated_training import train_gated
+from nlu.learning import TrainingLog
 from nlu.rasa_env import RasaEnv
 from nlu.rasa_server import current_model, project_fingerprint, sync_project
 
@@ -71,16 +72,18 @@ class Fakes:
         old.write_bytes(b"old")
         return old
 
-    def trainer(self) -> Path:
+    def trainer(self, ws: Path, fingerprint: str) -> Path:
         self.trained += 1
-        new = self.env.workspace / "candidates" / "nlu-new.tar.gz"
+        assert ws.parent == self.env.scratch and (ws / "data" / "nlu.yml").is_file()
+        new = ws / "models" / "nlu-new.tar.gz"
         new.parent.mkdir(parents=True, exist_ok=True)
         new.write_bytes(b"new")
         return new
 
-    def scorer(self, model: Path, examples: Sequence[Example]) -> dict[str, Any]:
-        name = "hotline_eval" if examples[0].text == "x" else "independent_a"
-        return s(0.9, 0.8) if model.name == "nlu-old.tar.gz" else self.new_scores[name]
+    def scorer(self, model: Path, sets: Mapping[str, Sequence[Example]]) -> dict[str, Any]:
+        return {
+            name: s(0.9, 0.8) if model.name == "nlu-old.tar.gz" else self.new_scores[name] for name in sets
+        }
 
     def run(self, force: bool = False) -> gated_training.TrainOutcome:
         return train_gated(
@@ -100,7 +103,8 @@ def test_a_regressing_model_is_kept_aside_and_the_old_one_stays_in_service(tmp_p
     old = f.serve_old()
     outcome = f.run()
     assert not outcome.promoted and outcome.model == old and current_model(f.env) == old
-    assert outcome.candidate is not None and outcome.candidate.is_file()
+    assert outcome.candidate == tmp_path / "nlu" / "refused" / "nlu-new.tar.gz"
+    assert outcome.candidate.is_file() and list(f.env.scratch.iterdir()) == []
     assert outcome.gate is not None and outcome.gate.regressions == [
         "independent_a: intent_accuracy 0.9000 -> 0.8500 (-0.0500)"
     ]
@@ -120,7 +124,7 @@ def test_a_model_as_good_is_served(tmp_path: Path) -> None:
     f.serve_old()
     outcome = f.run()
     assert outcome.promoted and current_model(f.env) == f.env.workspace / "models" / "nlu-new.tar.gz"
-    assert not (f.env.workspace / "candidates" / "nlu-new.tar.gz").exists()
+    assert list(f.env.scratch.iterdir()) == []  # the training workspace is gone
 
 
 def test_the_first_model_is_served_without_comparison(tmp_path: Path) -> None:
@@ -144,9 +148,9 @@ def test_the_command_prints_the_gate_and_fails_on_a_regression(
     f = Fakes(tmp_path / "var", {"hotline_eval": s(0.95, 0.85), "independent_a": s(0.5, 0.8)})
     f.env.data_dir.mkdir(parents=True)
     f.serve_old()
-    monkeypatch.setattr(gated_training, "train", lambda *a, **k: f.trainer())
+    monkeypatch.setattr(gated_training, "train_workspace", lambda env, ws, out, fp, *a: f.trainer(ws, fp))
     monkeypatch.setattr(gated_training, "rasa_scorer", lambda *a: f.scorer)
-    monkeypatch.setattr(gated_training, "eval_sets", lambda: SETS)
+    monkeypatch.setattr(gated_training, "eval_sets", lambda names=(): SETS)
     monkeypatch.setattr("commands.nlu.load_env", lambda _: f.env)
     env = {"HOTLINE_DATA_DIR": str(tmp_path / "var"), "HOTLINE_DATABASE__URL": ""}
     get_settings.cache_clear()
@@ -156,10 +160,24 @@ def test_the_command_prints_the_gate_and_fails_on_a_regression(
     assert "independent_a" in result.stdout and "0.9000 -> 0.5000" in result.stdout
     assert "gate FAILED" in result.stdout and "--force" in result.stderr
     assert "Traceback" not in result.output
+    (run,) = TrainingLog(tmp_path / "var").runs()  # logged for the monthly report
+    assert run.model == "nlu-new.tar.gz" and not run.promoted and not run.forced
+    assert run.sets["independent_a"] == {
+        "before": {"intent_accuracy": 0.9, "slot_f1": 0.8},
+        "after": {"intent_accuracy": 0.5, "slot_f1": 0.8},
+    }
     get_settings.cache_clear()
     result = runner.invoke(main, ["nlu", "train", "--force"], env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith("nlu-new.tar.gz")
+    get_settings.cache_clear()
+    monkeypatch.undo()
+    result = runner.invoke(main, ["nlu", "train", "--set", "nosuch"], env=env)
+    assert result.exit_code == 1 and "unknown evaluation set(s) nosuch" in result.stderr
+    assert [(r.promoted, r.forced) for r in TrainingLog(tmp_path / "var").runs()] == [
+        (False, False),
+        (True, True),
+    ]
     get_settings.cache_clear()
 
 
@@ -177,3 +195,27 @@ def test_labelled_review_turns_are_trained_from_their_own_file(tmp_path: Path) -
     env = RasaEnv("python", tmp_path / "var")
     ws = sync_project(env, project)
     assert (ws / "data" / "reviewed.yml").is_file() and (ws / "data" / "nlu.yml").is_file()
+
+
+def test_the_candidate_trains_on_the_labelled_turns_in_its_own_workspace(tmp_path: Path) -> None:
+    f = Fakes(tmp_path, {"hotline_eval": s(0.9, 0.8), "independent_a": s(0.9, 0.8)})
+    f.serve_old()
+    seen: dict[str, str] = {}
+
+    def trainer(ws: Path, fingerprint: str) -> Path:
+        seen["reviewed"] = (ws / "data" / "reviewed.yml").read_text(encoding="utf-8")
+        seen["fingerprint"] = fingerprint
+        return f.trainer(ws, fingerprint)
+
+    labelled = 'version: "3.1"\nnlu:\n- intent: inform\n  examples: |\n    - tên tôi là an\n'
+    outcome = train_gated(
+        f.env, f.env.data_dir, tolerance=0.01, force=False, scorer=f.scorer, sets=SETS,
+        progress=lambda _: None, trainer=trainer, labelled=labelled,
+    )  # fmt: skip
+    assert outcome.promoted and seen["reviewed"] == labelled
+    assert seen["fingerprint"] != project_fingerprint()  # labelled turns make a new model
+    assert sorted(p.name for p in (f.env.workspace / "models").iterdir()) == [
+        "nlu-new.tar.gz",
+        "nlu-old.tar.gz",
+    ]
+    assert not (f.env.workspace / "data").exists()  # the served workspace got no project copy

@@ -115,3 +115,89 @@ def test_html_report_renders_in_headless_chromium(env: dict[str, str], tmp_path:
     # the charts are drawn: some pixels have the bars' blue
     rgb = Image.open(png).convert("RGB").resize((310, 438))
     assert any(b > 140 and r < 80 for r, _g, b in rgb.get_flattened_data())
+
+
+def test_the_monthly_report_shows_what_the_ai_learned(env: dict[str, str], tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from nlu.dialogue.review import ReviewItem
+    from nlu.gate import compare
+    from nlu.learning import TrainingLog
+    from nlu.review import ReviewQueue
+
+    data = Path(env["HOTLINE_DATA_DIR"])
+    queue = ReviewQueue(data)
+    turns = queue.add(
+        [
+            ReviewItem("not_understood", "ờ cái chỗ đó", "", 0.1, turn=1),
+            ReviewItem("not_understood", "bãi rác sau nhà văn hóa", "", 0.2, turn=2),
+            ReviewItem("handoff", "cho tôi gặp người", "request_operator", 0.9, turn=3),
+        ],
+        city="hanoi",
+        now=datetime(2026, 2, 10, 9, 0),
+    )
+    queue.label(turns[1].id, "report", reviewer="giamsat", now=datetime(2026, 2, 11, 9, 0))
+    queue.discard(turns[0].id, reviewer="giamsat", now=datetime(2026, 2, 11, 9, 5))
+    sets = ["hotline_eval", "independent_a"]
+    before = {"intent_accuracy": 0.91, "slot_f1": 0.84}
+    refused = compare(sets, lambda _: before, lambda n: {"intent_accuracy": 0.85, "slot_f1": 0.84}, 0.01)
+    passed = compare(sets, lambda _: before, lambda n: {"intent_accuracy": 0.93, "slot_f1": 0.85}, 0.01)
+    log = TrainingLog(data)
+    log.record("nlu-1a2b3c.tar.gz", refused, promoted=False, forced=False, labelled=1, tolerance=0.01,
+               now=datetime(2026, 2, 12, 8, 0))  # fmt: skip
+    log.record("nlu-4d5e6f.tar.gz", passed, promoted=True, forced=False, labelled=1, tolerance=0.01,
+               now=datetime(2026, 2, 20, 8, 0))  # fmt: skip
+
+    page = tmp_path / "thang02.html"
+    r = CliRunner().invoke(cli, ["reports", "monthly", "--month", "2026-02", "--out", str(page)], env=env)
+    assert r.exit_code == 0, r.output
+    html = page.read_text(encoding="utf-8")
+    assert "Những gì AI đã học" in html and "Các lần huấn luyện lại" in html
+    assert 'Đưa vào hàng đợi rà soát: Câu nói AI không hiểu</td><td class="num">2' in html
+    assert 'Đã gán nhãn (thành dữ liệu huấn luyện)</td><td class="num">1' in html
+    assert "nlu-1a2b3c.tar.gz" in html and "Từ chối" in html and "91.0 %" in html and "85.0 %" in html
+    r = CliRunner().invoke(
+        cli, ["reports", "monthly", "--month", "2026-02", "--format", "csv", "--out", "-"], env=env
+    )
+    assert "# Những gì AI đã học" in r.output and "Đã loại bỏ,1" in r.output
+    assert "nlu-4d5e6f.tar.gz,1,independent_a,91.0 %,93.0 %,84.0 %,85.0 %,Đưa vào sử dụng" in r.output
+    r = CliRunner().invoke(
+        cli,
+        ["reports", "monthly", "--month", "2026-02", "--format", "csv", "--out", "-", "--agency", "SO-XD"],
+        env=env,
+    )
+    assert r.exit_code == 0 and "Những gì AI đã học" not in r.output  # city-wide only
+    r = CliRunner().invoke(
+        cli, ["reports", "monthly", "--month", "2026-03", "--format", "csv", "--out", "-"], env=env
+    )
+    assert "Số lần huấn luyện lại,0" in r.output  # another month: nothing learned
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.portal_server import CHROMIUM, CHROMIUM_ARGS, OUTPUT
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            view = b.new_page(viewport={"width": 900, "height": 1200})
+            view.goto(page.resolve().as_uri())
+            section = view.locator("section", has=view.get_by_role("heading", name="Những gì AI đã học"))
+            section.scroll_into_view_if_needed()
+            (OUTPUT / "review").mkdir(parents=True, exist_ok=True)
+            training = view.locator("section", has=view.get_by_role("heading", name="Các lần huấn luyện lại"))
+            view.screenshot(
+                path=str(OUTPUT / "review" / "04-report-learning.png"), clip=_union(section, training)
+            )
+        finally:
+            b.close()
+
+
+def _union(a: object, b: object) -> dict[str, float]:
+    box_a, box_b = a.bounding_box(), b.bounding_box()  # type: ignore[attr-defined]
+    x, y = min(box_a["x"], box_b["x"]), box_a["y"]
+    return {
+        "x": x,
+        "y": y,
+        "width": max(box_a["width"], box_b["width"]),
+        "height": box_b["y"] + box_b["height"] - y,
+    }

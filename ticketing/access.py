@@ -8,7 +8,8 @@ the few coordination permissions, for a coordinating agency).
 Roles (SPEC §2, HN Art. 8-10, iHN Art. 8, 12):
 
 * ``operator`` - hotline centre: takes transfers, completes drafts, calls back incomplete reports;
-* ``supervisor`` - hotline centre: dispatch, transfer, link duplicates, urgent list, city-wide queue;
+* ``supervisor`` - hotline centre: dispatch, transfer, link duplicates, urgent list, city-wide queue,
+  and the AI's learning loop (review its misunderstood turns);
 * ``officer`` - one agency: accept, reject with reason, coordinate, transfer, draft the result;
 * ``head`` - one agency: approve or send back a drafted result, approve publication, assign officers;
 * ``leader`` - read-only, city-wide dashboards and reports;
@@ -75,6 +76,7 @@ class Permission(StrEnum):
     ROUTING_MANAGE = "routing_manage"
     CATEGORY_MANAGE = "category_manage"
     SLA_MANAGE = "sla_manage"
+    NLU_REVIEW = "nlu_review"  # label or discard the AI's misunderstood turns (the learning loop)
 
 
 P = Permission
@@ -106,6 +108,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.TICKET_REJECT,
             P.DASHBOARD_CITY,
             P.REPORT_DOWNLOAD,
+            P.NLU_REVIEW,
         }
     ),
     Role.OFFICER: frozenset(

@@ -19,7 +19,7 @@ from web.api.app import create_api
 from web.open311.router import router as open311_router
 from web.public.router import router as public_router
 from web.security import Csrf, LoginThrottle, SecurityHeaders, session_secret
-from web.staff import admin, auth, errors, pages
+from web.staff import admin, auth, errors, pages, review
 from web.staff.live import LiveFeed
 from wiring import Services
 
@@ -61,6 +61,7 @@ def create_app(services: Services, *, secret_key: str = "", live: LiveFeed | Non
     app.include_router(pages.router)
     app.include_router(pages.live_router)
     app.include_router(admin.router)
+    app.include_router(review.router)
     app.include_router(public_router)
     app.include_router(open311_router)
     app.mount("/api", create_api(services))

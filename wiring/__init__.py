@@ -29,6 +29,7 @@ from ticketing.webhooks import WebhookNotifier
 
 if TYPE_CHECKING:
     from nlu.dialogue.ports import Interpreter
+    from nlu.review_desk import ReviewDesk
     from pbx.ai_operator.handler import PromptSource, RecognizerFactory
     from pbx.ai_operator.ports import LivePorts
     from pbx.ami import AmiMonitor
@@ -357,11 +358,32 @@ class Services:
             from ticketing.db.reports import compute
 
             with self.session_factory() as session:
-                return compute(session, period, filters, self.clock.now())
+                return self.with_learning(compute(session, period, filters, self.clock.now()))
 
         return StaffService(
             self.tickets, self.admin, self.attachments, SqlAssignments(self.session_factory), report_for
         )
+
+    def with_learning(self, report: Any) -> Any:
+        """A city-wide report with its "Những gì AI đã học" figures (the review queue and the training
+        runs of the period, from the NLU side's files); an agency's or a category's report as it is."""
+        import dataclasses
+
+        from nlu.learning import learning_stats
+
+        if report.agency or report.category:
+            return report
+        stats = learning_stats(self.settings.data_dir, report.period.first, report.period.last)
+        return dataclasses.replace(report, learning=stats)
+
+    @cached_property
+    def review_desk(self) -> ReviewDesk:
+        """The learning loop's review queue for the portal (permission-checked, audited): the same
+        queue file as ``hotline nlu review`` and the live calls."""
+        from nlu.review import ReviewQueue
+        from nlu.review_desk import ReviewDesk
+
+        return ReviewDesk(ReviewQueue(self.settings.data_dir), _recording_to_host(self.settings))
 
     @cached_property
     def admin_portal(self) -> AdminPortal:

@@ -22,7 +22,7 @@ import contextvars
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -103,7 +103,15 @@ class RecordingSink(Protocol):
 class ReviewSink(Protocol):
     """Keeps a call's turns that were not understood, low-confidence, corrected or handed over."""
 
-    def add(self, items: list[Any], *, city: str, call: str = ..., recording: str = ...) -> Any: ...
+    def add(
+        self,
+        items: list[Any],
+        *,
+        city: str,
+        call: str = ...,
+        recording: str = ...,
+        spans: Sequence[tuple[float, float] | None] = ...,
+    ) -> Any: ...
 
 
 @dataclass
@@ -200,10 +208,17 @@ class DialogueCallHandler:
         self._pbx_lost = False  # Asterisk died under the call (see on_pbx_lost)
         self.said: list[tuple[str, Playback]] = []  # every prompt queued, with its playback
         self.fallback_playback: Playback | None = None  # the pre-rendered transfer prompt, if used
+        # where each recognised caller turn lies in the call (seconds from the start): the review
+        # queue's audio span of a turn (nlu.review)
+        self._t0 = 0.0
+        self._speech_at: float | None = None
+        self._listen_at = 0.0
+        self.heard_spans: list[tuple[str, float, float]] = []
 
     # ---- CallHandler -----------------------------------------------------------------------------
     async def on_start(self, call: CallSession) -> None:
         self.call = call
+        self._t0 = asyncio.get_running_loop().time()
         channel_id, recording, sink = call.channel_id, call.recording, self.s.recordings
         # every record logged by this call's tasks carries its id (bound by the controller, which
         # runs on_start in the call's context), and its ticket code once filed
@@ -243,6 +258,8 @@ class DialogueCallHandler:
     async def on_audio(self, pcm: bytes) -> None:
         self.stats.frames_in += 1
         onset = self.voice.hear(pcm)
+        if onset and self._listening and self._speech_at is None:
+            self._speech_at = asyncio.get_running_loop().time()
         if onset and self._listening and self._interruptible and self._speaking():
             self._barge_in()
         if not self._listening or self.recognizer is None:
@@ -300,13 +317,14 @@ class DialogueCallHandler:
         call's recording, into the review queue (``hotline nlu review``). Never fails the call."""
         if self.call is None or self.engine is None or self.s.review is None or not self.engine.review_items:
             return
+        items = list(self.engine.review_items)
+        spans = turn_spans([i.text for i in items], self.heard_spans)
+        review, call = self.s.review, self.call
         try:
             await asyncio.to_thread(
-                self.s.review.add,
-                list(self.engine.review_items),
-                city=self.s.city,
-                call=self.call.channel_id,
-                recording=self.call.recording,
+                lambda: review.add(
+                    items, city=self.s.city, call=call.channel_id, recording=call.recording, spans=spans
+                )
             )
         except Exception:
             log.exception("could not queue the turns of call %s for review", self.call.channel_id)
@@ -400,6 +418,8 @@ class DialogueCallHandler:
         if self.dtmf_only and listen.slot in ("intent", "more"):
             actions.insert(actions.index(listen), act.Say(DTMF_MENU))
         self._slot, self._grammar = listen.slot, listen.grammar
+        self._speech_at = None
+        self._listen_at = asyncio.get_running_loop().time()
         self.keypad.clear()
         if self.recognizer is not None:
             async with self._asr_lock:
@@ -477,6 +497,8 @@ class DialogueCallHandler:
             self._eou_at = taken_at
             if isinstance(result, Final) and result.text:
                 self.stats.heard.append(result.text)
+                start = self._speech_at if self._speech_at is not None else self._listen_at
+                self.heard_spans.append((result.text.strip(), start - self._t0, loop.time() - self._t0))
                 self._end_turn(ev.Heard(result.text, result.confidence))
             else:
                 self._end_turn(ev.Silence())
@@ -653,3 +675,18 @@ def _feed(recognizer: Recognizer, frames: list[bytes]) -> tuple[Final | NoInput 
             if isinstance(event, Final | NoInput):
                 return event, time.thread_time() - start
     return None, time.thread_time() - start
+
+
+def turn_spans(texts: list[str], heard: list[tuple[str, float, float]]) -> list[tuple[float, float] | None]:
+    """Each review item's span in the recording: the recognised turn with the same text (in order,
+    each heard turn used once); None for a turn that was keyed, not spoken."""
+    used: set[int] = set()
+    out: list[tuple[float, float] | None] = []
+    for text in texts:
+        k = next((k for k, h in enumerate(heard) if k not in used and h[0] == text.strip()), None)
+        if k is None:
+            out.append(None)
+        else:
+            used.add(k)
+            out.append((round(max(0.0, heard[k][1]), 2), round(heard[k][2], 2)))
+    return out

@@ -73,6 +73,48 @@ class RepeatIssue:
 
 
 @dataclass(frozen=True)
+class SetScores:
+    """One evaluation set's scores in a training run: before (the model in service; None when there
+    was none) and after (the new model)."""
+
+    name: str
+    intent_before: float | None
+    intent_after: float
+    slot_before: float | None
+    slot_after: float
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    at: datetime
+    model: str
+    promoted: bool
+    forced: bool
+    labelled: int  # labelled review turns it learned from
+    sets: tuple[SetScores, ...] = ()
+
+
+@dataclass(frozen=True)
+class LearningStats:
+    """The learning loop in the period (HN Art. 4.7): turns queued for review by reason, labelled,
+    discarded, still pending, and the training runs with their gate result."""
+
+    queued: tuple[tuple[str, int], ...] = ()  # (reason, count)
+    labelled: int = 0
+    discarded: int = 0
+    pending: int = 0
+    runs: tuple[TrainingRun, ...] = ()
+
+
+LEARNING_REASONS = {
+    "not_understood": "Câu nói AI không hiểu",
+    "low_confidence": "AI hiểu nhưng chưa chắc chắn",
+    "correction": "Người gọi sửa lại khi AI đọc lại",
+    "handoff": "Câu nói trước khi chuyển điện thoại viên",
+}
+
+
+@dataclass(frozen=True)
 class Table:
     key: str
     title: str
@@ -106,10 +148,77 @@ class Report:
     by_ward: tuple[GroupRow, ...] = ()
     repeats: tuple[RepeatIssue, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    learning: LearningStats | None = None  # city-wide reports only
 
     @property
     def flagged_agencies(self) -> tuple[GroupRow, ...]:
         return tuple(r for r in self.by_agency if r.flagged)
+
+    def learning_tables(self) -> list[Table]:
+        """ "Những gì AI đã học": the review queue's month and the training runs (empty when the report
+        carries no learning figures, e.g. one agency's)."""
+        lr = self.learning
+        if lr is None:
+            return []
+        queued = tuple((f"Đưa vào hàng đợi rà soát: {LEARNING_REASONS.get(k, k)}", n) for k, n in lr.queued)
+        summary = (
+            *queued,
+            ("Đã gán nhãn (thành dữ liệu huấn luyện)", lr.labelled),
+            ("Đã loại bỏ", lr.discarded),
+            ("Còn chờ rà soát (của các câu trong kỳ)", lr.pending),
+            ("Số lần huấn luyện lại", len(lr.runs)),
+            ("Mô hình mới được đưa vào sử dụng", sum(1 for r in lr.runs if r.promoted)),
+        )
+
+        def pct(x: float | None) -> str:
+            return "" if x is None else percent(x)
+
+        runs: list[tuple[Cell, ...]] = []
+        for r in lr.runs:
+            verdict = "Từ chối"
+            if r.promoted:
+                verdict = "Đưa vào sử dụng (bắt buộc)" if r.forced else "Đưa vào sử dụng"
+            for s in r.sets or (None,):
+                runs.append(
+                    (
+                        r.at.strftime("%d/%m/%Y %H:%M"),
+                        r.model,
+                        r.labelled,
+                        s.name if s else "(mô hình đầu tiên)",
+                        pct(s.intent_before) if s else "",
+                        pct(s.intent_after) if s else "",
+                        pct(s.slot_before) if s else "",
+                        pct(s.slot_after) if s else "",
+                        verdict,
+                    )
+                )
+        return [
+            Table(
+                "learning",
+                "Những gì AI đã học",
+                ("Chỉ tiêu", "Số lượng"),
+                summary,
+                "Điều 4.7: câu nói AI không hiểu, hiểu chưa chắc, bị sửa lại hoặc trước khi chuyển điện "
+                "thoại viên được giám sát viên gán nhãn và đưa vào dữ liệu huấn luyện.",
+            ),
+            Table(
+                "training",
+                "Các lần huấn luyện lại và kết quả kiểm tra hồi quy",
+                (
+                    "Thời điểm",
+                    "Mô hình",
+                    "Câu đã gán nhãn",
+                    "Bộ đánh giá",
+                    "Ý định: trước",
+                    "Ý định: sau",
+                    "Thông tin (F1): trước",
+                    "Thông tin (F1): sau",
+                    "Kết quả",
+                ),
+                tuple(runs),
+                "Mô hình mới chỉ được dùng khi không bộ đánh giá nào giảm quá ngưỡng cho phép.",
+            ),
+        ]
 
     def tables(self) -> list[Table]:
         c, t = self.calls, self.tickets
@@ -205,4 +314,5 @@ class Report:
                 ),
                 "Điều 12.7: cùng lĩnh vực, xã/phường và địa chỉ, hoặc các phiếu trùng gắn với một phiếu gốc.",
             ),
+            *self.learning_tables(),
         ]

@@ -77,6 +77,8 @@ def nav(actor: Actor | None) -> list[tuple[str, str]]:
         items.append(("/queue", "Hàng đợi"))
     if actor.has(Permission.DASHBOARD_AGENCY) or actor.has(Permission.DASHBOARD_CITY):
         items.append(("/dashboard", "Thống kê"))
+    if actor.has(Permission.NLU_REVIEW):
+        items.append(("/nlu/review", "Rà soát AI"))
     if actor.has(Permission.USER_MANAGE):
         items.append(("/admin/users", "Người dùng"))
     if actor.has(Permission.AGENCY_MANAGE):

@@ -436,6 +436,7 @@ def dashboard(request: Request, actor: ActorDep, agency: str = "", month: str = 
             "names": names,
             "overdue": overdue,
             "can_download": svc.may_download(actor, report.agency),
+            "nlu_review": actor.has(Permission.NLU_REVIEW),
         },
     )
 
