@@ -85,6 +85,8 @@ _OTHER_SERVICES = ("procedure_question", "dossier_lookup")
 _COLLECTING = (Phase.REPORT, Phase.CONFIRM, Phase.CORRECTION)
 _CODE_MIN_DIGITS = 6  # fewer digits ("linh" in a street name) are not a tracking code
 _YESNO_SLOTS = {"phone_confirm", "confirm", "operator_offer", "procedure_sms"}
+_WAITING = (Phase.FILING, Phase.DOSSIER_WAIT, Phase.TRACKING_WAIT)
+_IDENTITY = ("name", "phone", "cccd")  # who the caller is: kept from any turn, even before the request
 
 Clock = Callable[[], datetime]
 
@@ -313,8 +315,8 @@ class DialogueEngine:
                 self._failed()
         elif self.phase is Phase.TRACKING:
             self._tracking_code(digits)
-        elif self.phase is Phase.MENU and digits in ("0", "9"):
-            self._transfer("caller_request")  # keypad shortcut for an operator
+        elif digits in ("0", "9") and self.slot not in _DIGIT_SLOTS and self.phase not in _WAITING:
+            self._transfer("caller_request")  # keypad shortcut for an operator, wherever no number is asked
         elif self.phase in (Phase.CONFIRM, Phase.OPERATOR_OFFER, Phase.PROCEDURE_SMS) and digits in (
             "1",
             "2",
@@ -479,6 +481,13 @@ class DialogueEngine:
             self._end()
         elif self.slot == "more" and (intent == "affirm" or yes_no(text) is True):
             self._ask("intent", "menu")
+        elif intent in ("inform", "greet") and any(entities.get(k) for k in _IDENTITY):
+            # "alo, em tên là ...": who is calling, before what they want; keep it, ask what they need
+            before = self.draft
+            self.draft = apply_entities(self.draft, {k: v for k, v in entities.items() if k in _IDENTITY})
+            taken = [k for k in _IDENTITY if getattr(self.draft, k) != getattr(before, k)]
+            self._succeeded()
+            self._ask("intent", "menu", prefix=render("ack_taken", taken=taken) if taken else "")
         else:
             self._failed()
 
