@@ -43,6 +43,7 @@ from nlu.dialogue.slots import (
     name_in_correction,
     place_words,
     spoken_digits,
+    time_span,
     time_unknown,
     time_words,
     yes_no,
@@ -501,7 +502,14 @@ class DialogueEngine:
             content = report_content(text, self.draft.name)
             if len(content.split()) >= 3:
                 self.draft = replace(self.draft, content=content)
+        self._volunteered_time(text)
         self._next_report_step()
+
+    def _volunteered_time(self, text: str) -> None:
+        """A span said with the incident ("mất nước từ sáng đến giờ") answers "when?" before it is asked."""
+        span = time_span(text, specific=True)
+        if span and not (self.draft.incident_time or self.draft.time_text):
+            self.draft = replace(self.draft, time_text=span)
 
     def _next_report_step(self, prefix: str = "") -> None:
         """Read back when nothing is missing, else ask for the first missing slot (after ``prefix``,
@@ -576,6 +584,9 @@ class DialogueEngine:
         ):
             draft = replace(draft, time_text=text.strip())
         self.draft = draft
+        if slot != "time":
+            self._volunteered_time(text)
+            draft = self.draft
         taken = []
         for key in ("content", "name", "phone", "cccd", "ward", "address", "incident_time", "time_text"):
             if getattr(draft, key) != getattr(before, key):
@@ -607,6 +618,11 @@ class DialogueEngine:
                 self._ask("phone", "ask_phone")
                 return
 
+        if not taken and (time_span(text) or nlu.entities.get("time")) and slot != "time":
+            # the time told again (it came with the incident): understood, the question still stands
+            self._succeeded()
+            self._next_report_step(render("ack_taken", taken=["time_text"]))
+            return
         if not taken:
             self._failed()
             return

@@ -213,6 +213,33 @@ def correction_pieces(text: str) -> list[str]:
     return [p.strip(" ,.") for p in _CORRECTION_MARKS.split(t) if p and p.strip(" ,.")]
 
 
+# A time or a span said inside a longer turn ("mất nước từ sáng đến giờ", "đèn tắt mấy hôm nay rồi"): the
+# answer to "when?", volunteered with the incident. Narrower than :data:`_TIME_UNKNOWN` ("đang chảy" is
+# how things are, not when they began).
+_TIME_SPAN = re.compile(
+    r"\b(?:từ\s+(?:(?:sáng|chiều|tối|trưa|đêm|khuya)(?:\s+(?:nay|qua|hôm\s+qua))?|(?:hôm|bữa)\s+(?:qua|kia|trước)|"
+    r"(?:tuần|tháng)\s+(?:trước|rồi)|mấy\s+(?:hôm|bữa|ngày|tuần|tháng)\s+(?:trước|nay)|đầu\s+(?:tuần|tháng|năm)|"
+    r"mùng\s+\w+)(?:\s+(?:đến|tới)\s+(?:giờ|nay|bây\s+giờ))?|"
+    r"(?:mấy|vài|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|\d+)\s+(?:hôm|bữa|ngày|tuần|tháng)\s+(?:nay|rồi|liền)|"
+    r"cả\s+(?:tuần|tháng|năm)\s+(?:nay|rồi)|hồi\s+(?:nãy|sáng|chiều|tối|trưa|hôm\s+qua)|(?:vừa|lúc)\s+nãy|"
+    r"lâu\s+(?:rồi|lắm\s+rồi|nay)|(?:ngày|đêm|tối|sáng|chiều|hôm)\s+nào\s+cũng)\b"
+)
+
+
+# "mấy hôm nay", "vài bữa rồi", "lâu rồi", "ngày nào cũng": an answer when "when?" is asked, too vague
+# to skip the question when said in passing.
+_VAGUE_SPAN = re.compile(r"\b(?:mấy|vài|lâu|nào)\b")
+
+
+def time_span(text: str, specific: bool = False) -> str:
+    """The time phrase said inside a turn ("từ sáng đến giờ", "mấy hôm nay", "hồi chiều"), or "";
+    ``specific``: not a vague one ("mấy hôm nay", "lâu rồi")."""
+    found = _TIME_SPAN.search(" ".join(text.lower().split()))
+    if not found or (specific and _VAGUE_SPAN.search(found.group(0))):
+        return ""
+    return found.group(0)
+
+
 def time_unknown(text: str) -> bool:
     """The answer to "when?" says the caller does not know, or that it is ongoing or recurring."""
     return bool(_TIME_UNKNOWN.search(" ".join(text.lower().split())))
