@@ -560,9 +560,13 @@ class DialogueEngine:
         before = self.draft
         entities = self._turn_entities(text, nlu)
         draft = apply_entities(before, entities)
-        if slot == "name" and not entities.get("name"):
+        if slot == "name":
+            # The whole answer is the name: it wins over a shorter span found in it ("thạch thị ngà"
+            # with only "Thị Ngà" recognised, a surname the model has not seen).
             name = name_from_answer(text)
-            if name:
+            found = entities.get("name", "")
+            longer = found and found != name and name.lower().endswith(found.lower())
+            if name and (not found or (longer and len(name.split()) - len(found.split()) == 1)):
                 draft = replace(draft, name=name)
         if slot == "phone" and not entities.get("phone"):
             digits = spoken_digits(text)

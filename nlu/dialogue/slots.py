@@ -34,8 +34,8 @@ _FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _NAME_PREFIXES = re.compile(
-    r"^(dạ|vâng|à|ừ)?\s*(tôi|em|anh|chị|cháu|con|mình)?\s*(tên\s+(tôi\s+|em\s+)?(là\s+)?|là\s+|"
-    r"họ tên\s+(là\s+)?)",
+    r"^(dạ|vâng|à|ừ|ờ)?\s*(tôi|tui|em|anh|chị|cháu|con|mình|tớ|bác|cô|chú)?\s*"
+    r"(tên\s+(của\s+)?(tôi\s+|tui\s+|em\s+|mình\s+|cháu\s+)?(là\s+)?|là\s+|họ tên\s+(là\s+)?|họ và tên\s+(là\s+)?)",
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
@@ -65,15 +65,34 @@ def field_named(text: str) -> str | None:
     return None
 
 
+_NOT_NAME_WORDS = frozenset(
+    ("phường", "xã", "quận", "huyện", "đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "thôn", "xóm", "ấp",
+     "số", "khu", "tổ", "không", "có", "rồi", "đúng", "sai")
+)  # fmt: skip
+_HESITATIONS = re.compile(r"(?<!\w)(?:ờ+|ừ+m*|ừm+|ậm|à|ạ)(?!\w)")
+
+
 def name_from_answer(text: str) -> str:
-    """A person's name from an answer to "what is your name", title-cased, or "" if it is not one."""
+    """A person's name from an answer to "what is your name", title-cased, or "" if it is not one.
+    Hesitations go ("tên là ờ phan văn lợi"); a name said again after a comma is taken as said last
+    ("tôi tên lâm, lâm văn quý")."""
+    pieces = [p for p in text.split(",") if p.strip()]
+    if len(pieces) > 1:
+        last = _name_in(pieces[-1])
+        if last:
+            return last
+    return _name_in(text)
+
+
+def _name_in(text: str) -> str:
     t = re.sub(r"[^\w\s]", " ", text.lower()).strip()
+    t = " ".join(_HESITATIONS.sub(" ", t).split())
     t = _NAME_PREFIXES.sub("", t).strip()
     t = re.sub(r"\s+(ạ|nhé|nha|đấy)$", "", t)
     words = t.split()
     if not 2 <= len(words) <= 5 or not all(_NAME_WORD.match(w) for w in words):
         return ""
-    if yes_no(t) is not None:
+    if yes_no(t) is not None or _NOT_NAME_WORDS & set(words):
         return ""
     return " ".join(w.capitalize() for w in words)
 
