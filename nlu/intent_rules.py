@@ -133,6 +133,8 @@ _GOODBYE = _rx(
     r"( (sau|nhe|nha|nhen|a))* $",
     r"^ (thoi |da )?de (toi|em|tui|minh|chau) goi lai( (sau|nhe|nha|nhen|a))* $",
     r"^ (thoi )?((toi|em|tui|minh|chau) )?(dang )?ban (roi|lam|qua)( (nhe|nha|a|em|chi|anh|ban))* $",
+    r"^ (da )?thoi ((toi|em|tui|minh|chau) )?(dang )?ban (roi|lam|qua) ",  # "thôi em bận rồi, ... gọi lại"
+    r"^ (da )?thoi .* goi lai( (sau|nhe|nha|nhen|a|chi|em|anh))* $",
 )
 _AFFIRM_CORE = frozenset(
     ("dung", "vang", "u", "ua", "phai", "chinh", "ok", "oke", "okay", "duoc", "co", "chuan", "dong", "xac",

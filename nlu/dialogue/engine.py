@@ -41,6 +41,7 @@ from nlu.dialogue.slots import (
     keyed_digits,
     name_from_answer,
     name_in_correction,
+    nothing_more,
     place_words,
     spoken_digits,
     time_span,
@@ -478,7 +479,9 @@ class DialogueEngine:
             self._start_procedure(text)
         elif intent == "greet":
             self._ask("intent", "menu")
-        elif self.slot == "more" and (intent == "deny" or (intent != "affirm" and yes_no(text) is False)):
+        elif self.slot == "more" and (
+            intent == "deny" or nothing_more(text) or (intent != "affirm" and yes_no(text) is False)
+        ):
             self._end()
         elif self.slot == "more" and (intent == "affirm" or yes_no(text) is True):
             self._ask("intent", "menu")
@@ -565,8 +568,9 @@ class DialogueEngine:
             # with only "Thị Ngà" recognised, a surname the model has not seen).
             name = name_from_answer(text)
             found = entities.get("name", "")
-            longer = found and found != name and name.lower().endswith(found.lower())
-            if name and (not found or (longer and len(name.split()) - len(found.split()) == 1)):
+            extra = len(name.split()) - len(found.split())
+            longer = bool(found) and 1 <= extra <= 2 and f" {found.lower()} " in f" {name.lower()} "
+            if name and (not found or longer):
                 draft = replace(draft, name=name)
         if slot == "phone" and not entities.get("phone"):
             digits = spoken_digits(text)

@@ -56,6 +56,19 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+# "Anything else?" answered with "that's all": "thế thôi", "vậy thôi ạ", "hết rồi", "không còn gì nữa".
+_NOTHING_MORE = re.compile(
+    r"^(?:(?:dạ|vâng|ừ|ờ|à|thế|vậy|vậy là|thế là|thì)\s+)*(?:thôi|hết(?:\s+rồi)?|xong(?:\s+rồi)?|hết\s+chuyện|"
+    r"(?:không|hông|hổng|hết)\s+(?:còn\s+)?(?:gì|chi|việc\s+gì)(?:\s+nữa|\s+khác)?)"
+    r"(?:\s+(?:ạ|nhé|nha|nhen|em|chị|anh|bạn|cháu|rồi|đó|đấy|cảm ơn|cám ơn|chào)\b)*$"
+)
+
+
+def nothing_more(text: str) -> bool:
+    """The answer to "anything else?" says that was all ("thế thôi", "dạ hết rồi ạ")."""
+    return bool(_NOTHING_MORE.match(" ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())))
+
+
 def field_named(text: str) -> str | None:
     """The draft field a correction talks about ("số điện thoại sai rồi" -> "phone"), if any."""
     t = _words(text)
