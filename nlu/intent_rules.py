@@ -128,7 +128,8 @@ _GOODBYE = _rx(
     r" bai bai ",
     r" bye bye ",
     # "thôi để lúc khác tôi gọi lại", "em gọi lại sau nha": the caller leaves for now
-    r" (goi lai|noi tiep|bao lai) (sau|luc khac|hom khac|bua khac|khi khac|dip khac)( (nhe|nha|nhen|a|nghe))* $",
+    r" (goi lai|noi tiep|bao lai) (sau|luc khac|hom khac|bua khac|khi khac|dip khac)"
+    r"( (nhe|nha|nhen|a|nghe))* $",
     r"^ (thoi |da )?(de )?(luc|hom|bua|khi|dip) khac( (toi|em|tui|minh|chau))?( goi lai| noi)?"
     r"( (sau|nhe|nha|nhen|a))* $",
     r"^ (thoi |da )?de (toi|em|tui|minh|chau) goi lai( (sau|nhe|nha|nhen|a))* $",

@@ -35,7 +35,8 @@ _FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 _NAME_PREFIXES = re.compile(
     r"^(dạ|vâng|à|ừ|ờ)?\s*(tôi|tui|em|anh|chị|cháu|con|mình|tớ|bác|cô|chú)?\s*"
-    r"(tên\s+(của\s+)?(tôi\s+|tui\s+|em\s+|mình\s+|cháu\s+)?(là\s+)?|là\s+|họ tên\s+(là\s+)?|họ và tên\s+(là\s+)?)",
+    r"(tên\s+(của\s+)?(tôi\s+|tui\s+|em\s+|mình\s+|cháu\s+)?(là\s+)?|là\s+|"
+    r"họ tên\s+(là\s+)?|họ và tên\s+(là\s+)?)",
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
@@ -58,7 +59,8 @@ def yes_no(text: str) -> bool | None:
 
 # "Anything else?" answered with "that's all": "thế thôi", "vậy thôi ạ", "hết rồi", "không còn gì nữa".
 _NOTHING_MORE = re.compile(
-    r"^(?:(?:dạ|vâng|ừ|ờ|à|thế|vậy|vậy là|thế là|thì)\s+)*(?:thôi|hết(?:\s+rồi)?|xong(?:\s+rồi)?|hết\s+chuyện|"
+    r"^(?:(?:dạ|vâng|ừ|ờ|à|thế|vậy|vậy là|thế là|thì)\s+)*"
+    r"(?:thôi|hết(?:\s+rồi)?|xong(?:\s+rồi)?|hết\s+chuyện|"
     r"(?:không|hông|hổng|hết)\s+(?:còn\s+)?(?:gì|chi|việc\s+gì)(?:\s+nữa|\s+khác)?)"
     r"(?:\s+(?:ạ|nhé|nha|nhen|em|chị|anh|bạn|cháu|rồi|đó|đấy|cảm ơn|cám ơn|chào)\b)*$"
 )
