@@ -14,8 +14,9 @@ from nlu.dialogue.engine import Phase
 from nlu.dialogue.scope import asks_report_status, out_of_scope
 from nlu.dialogue.slots import name_from_answer, nothing_more, time_span
 from nlu.intent_rules import says_goodbye
-from nlu.interpreter import FallbackInterpreter
+from nlu.interpreter import FallbackInterpreter, interpretation_from_rasa
 from nlu.knowledge import default_index
+from nlu.normalize import classify_category
 from nlu.normalize.content import report_content
 
 
@@ -169,3 +170,17 @@ def test_names_from_answers(text: str, name: str) -> None:
 )
 def test_content_without_residence_vocative_or_stutter(text: str, content: str) -> None:
     assert report_content(text) == content
+
+
+def test_a_long_turn_is_no_closing_whatever_the_model_says() -> None:
+    text = "cho em hỏi sao khu nhà em cúp điện hoài vậy, tuần này cúp ba lần rồi"
+    body = {"intent": {"name": "goodbye", "confidence": 0.9}, "entities": []}
+    nlu = interpretation_from_rasa(body, text, NOW, "cantho")
+    assert nlu.intent == "report" and nlu.entities.get("category") == "DIEN"
+    short = interpretation_from_rasa(body, "thôi chào em nhé", NOW, "cantho")
+    assert short.intent == "goodbye"
+
+
+def test_a_burst_water_main_is_water_supply() -> None:
+    assert classify_category("đường ống cấp nước bị vỡ phun nước lên cao") == "NUOC"
+    assert classify_category("nước lên tới đầu gối") == "TN"
