@@ -184,3 +184,20 @@ def test_a_long_turn_is_no_closing_whatever_the_model_says() -> None:
 def test_a_burst_water_main_is_water_supply() -> None:
     assert classify_category("đường ống cấp nước bị vỡ phun nước lên cao") == "NUOC"
     assert classify_category("nước lên tới đầu gối") == "TN"
+
+
+def test_a_correction_at_read_back_with_a_value_that_reads_the_same_asks_nothing() -> None:
+    e = engine(caller_id="")
+    for text in (
+        "tôi muốn phản ánh ô tô đỗ trên vỉa hè phố nguyễn chí thanh",
+        "phường láng",
+        "sáng nay",
+        "đặng thị hồng nhung",
+        "không chín bốn bốn, một hai ba, bốn năm sáu",
+    ):
+        e.handle(Heard(text))
+    assert e.phase is Phase.CONFIRM
+    out = e.handle(Heard("à thời gian là chiều nay chứ không phải sáng nay"))
+    assert e.phase is Phase.CONFIRM and "nhắc lại" in says(out)
+    out = e.handle(Heard("đúng rồi"))
+    assert any(isinstance(a, CreateTicket) and a.complete for a in out)

@@ -653,7 +653,8 @@ class DialogueEngine:
 
     def _confirm_turn(self, text: str, nlu: Interpretation) -> None:
         before = self.draft
-        self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
+        entities = self._turn_entities(text, nlu)
+        self.draft = apply_entities(self.draft, entities)
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
         if self.draft != before:  # a correction with the right value: read back again
             self._keep_for_review("correction")
@@ -669,6 +670,12 @@ class DialogueEngine:
             self._keep_for_review("correction")
             self._succeeded()
             field = field_named(text)
+            key = {"time": "time", "ward": "ward", "phone": "phone", "cccd": "cccd"}.get(field or "")
+            if key and entities.get(key):
+                # "thời gian là chiều nay chứ không phải sáng nay": the value came with the correction
+                # and reads the same as the one noted (the same day): read back again, ask nothing
+                self._next_report_step()
+                return
             name = name_in_correction(text) if field == "name" else ""
             if name:  # "tên sai rồi, là nguyễn văn hai": the right value came with the complaint
                 self.draft = replace(self.draft, name=name)
