@@ -127,6 +127,15 @@ _GOODBYE = _rx(
     r" chuc .*(ngay tot lanh|suc khoe|vui ve|buoi toi|cuoi tuan) ",
     r" bai bai ",
     r" bye bye ",
+    # "thôi để lúc khác tôi gọi lại", "em gọi lại sau nha": the caller leaves for now
+    r" (goi lai|noi tiep|bao lai) (sau|luc khac|hom khac|bua khac|khi khac|dip khac)"
+    r"( (nhe|nha|nhen|a|nghe))* $",
+    r"^ (thoi |da )?(de )?(luc|hom|bua|khi|dip) khac( (toi|em|tui|minh|chau))?( goi lai| noi)?"
+    r"( (sau|nhe|nha|nhen|a))* $",
+    r"^ (thoi |da )?de (toi|em|tui|minh|chau) goi lai( (sau|nhe|nha|nhen|a))* $",
+    r"^ (thoi )?((toi|em|tui|minh|chau) )?(dang )?ban (roi|lam|qua)( (nhe|nha|a|em|chi|anh|ban))* $",
+    r"^ (da )?thoi ((toi|em|tui|minh|chau) )?(dang )?ban (roi|lam|qua) ",  # "thôi em bận rồi, ... gọi lại"
+    r"^ (da )?thoi .* goi lai( (sau|nhe|nha|nhen|a|chi|em|anh))* $",
 )
 _AFFIRM_CORE = frozenset(
     ("dung", "vang", "u", "ua", "phai", "chinh", "ok", "oke", "okay", "duoc", "co", "chuan", "dong", "xac",

@@ -106,8 +106,12 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
     if not has_vietnamese_signal(text):
         return not_understood("rasa")
     intent, confidence = _rasa_intent(body)
-    entities = extract_entities(text, now, city, intent=intent)
     folded = fold_text(text)
+    if intent in _SHORT_TURN_INTENTS and len(folded.split()) > _SHORT_TURN_MAX:
+        # "cho em hỏi sao khu nhà em cúp điện hoài vậy, tuần này cúp ba lần rồi" is no goodbye: a long
+        # turn is not a closing, a greeting or a yes/no, whatever the model says; the rules decide.
+        intent, confidence = rule_intent(folded, extract_entities(text, now, city))
+    entities = extract_entities(text, now, city, intent=intent)
     override = strong_intent(folded, entities, intent)
     if override is not None:
         intent, confidence = override, max(confidence, 0.7)
@@ -123,6 +127,10 @@ def interpretation_from_rasa(body: dict[str, Any], text: str, now: datetime, cit
                     entities["name"] = name
                     break
     return Interpretation(intent=intent, confidence=confidence, entities=entities, backend="rasa")
+
+
+_SHORT_TURN_INTENTS = frozenset(("goodbye", "greet", "affirm", "deny"))
+_SHORT_TURN_MAX = 12  # words; the rules' own limit for a closing or a greeting
 
 
 def _only_slot_values(folded: str, entities: dict[str, str]) -> bool:

@@ -41,8 +41,10 @@ from nlu.dialogue.slots import (
     keyed_digits,
     name_from_answer,
     name_in_correction,
+    nothing_more,
     place_words,
     spoken_digits,
+    time_span,
     time_unknown,
     time_words,
     yes_no,
@@ -85,6 +87,8 @@ _OTHER_SERVICES = ("procedure_question", "dossier_lookup")
 _COLLECTING = (Phase.REPORT, Phase.CONFIRM, Phase.CORRECTION)
 _CODE_MIN_DIGITS = 6  # fewer digits ("linh" in a street name) are not a tracking code
 _YESNO_SLOTS = {"phone_confirm", "confirm", "operator_offer", "procedure_sms"}
+_WAITING = (Phase.FILING, Phase.DOSSIER_WAIT, Phase.TRACKING_WAIT)
+_IDENTITY = ("name", "phone", "cccd")  # who the caller is: kept from any turn, even before the request
 
 Clock = Callable[[], datetime]
 
@@ -313,8 +317,8 @@ class DialogueEngine:
                 self._failed()
         elif self.phase is Phase.TRACKING:
             self._tracking_code(digits)
-        elif self.phase is Phase.MENU and digits in ("0", "9"):
-            self._transfer("caller_request")  # keypad shortcut for an operator
+        elif digits in ("0", "9") and self.slot not in _DIGIT_SLOTS and self.phase not in _WAITING:
+            self._transfer("caller_request")  # keypad shortcut for an operator, wherever no number is asked
         elif self.phase in (Phase.CONFIRM, Phase.OPERATOR_OFFER, Phase.PROCEDURE_SMS) and digits in (
             "1",
             "2",
@@ -475,10 +479,19 @@ class DialogueEngine:
             self._start_procedure(text)
         elif intent == "greet":
             self._ask("intent", "menu")
-        elif self.slot == "more" and (intent == "deny" or (intent != "affirm" and yes_no(text) is False)):
+        elif self.slot == "more" and (
+            intent == "deny" or nothing_more(text) or (intent != "affirm" and yes_no(text) is False)
+        ):
             self._end()
         elif self.slot == "more" and (intent == "affirm" or yes_no(text) is True):
             self._ask("intent", "menu")
+        elif intent in ("inform", "greet") and any(entities.get(k) for k in _IDENTITY):
+            # "alo, em tên là ...": who is calling, before what they want; keep it, ask what they need
+            before = self.draft
+            self.draft = apply_entities(self.draft, {k: v for k, v in entities.items() if k in _IDENTITY})
+            taken = [k for k in _IDENTITY if getattr(self.draft, k) != getattr(before, k)]
+            self._succeeded()
+            self._ask("intent", "menu", prefix=render("ack_taken", taken=taken) if taken else "")
         else:
             self._failed()
 
@@ -492,7 +505,14 @@ class DialogueEngine:
             content = report_content(text, self.draft.name)
             if len(content.split()) >= 3:
                 self.draft = replace(self.draft, content=content)
+        self._volunteered_time(text)
         self._next_report_step()
+
+    def _volunteered_time(self, text: str) -> None:
+        """A span said with the incident ("mất nước từ sáng đến giờ") answers "when?" before it is asked."""
+        span = time_span(text, specific=True)
+        if span and not (self.draft.incident_time or self.draft.time_text):
+            self.draft = replace(self.draft, time_text=span)
 
     def _next_report_step(self, prefix: str = "") -> None:
         """Read back when nothing is missing, else ask for the first missing slot (after ``prefix``,
@@ -543,9 +563,14 @@ class DialogueEngine:
         before = self.draft
         entities = self._turn_entities(text, nlu)
         draft = apply_entities(before, entities)
-        if slot == "name" and not entities.get("name"):
+        if slot == "name":
+            # The whole answer is the name: it wins over a shorter span found in it ("thạch thị ngà"
+            # with only "Thị Ngà" recognised, a surname the model has not seen).
             name = name_from_answer(text)
-            if name:
+            found = entities.get("name", "")
+            extra = len(name.split()) - len(found.split())
+            longer = bool(found) and 1 <= extra <= 2 and f" {found.lower()} " in f" {name.lower()} "
+            if name and (not found or longer):
                 draft = replace(draft, name=name)
         if slot == "phone" and not entities.get("phone"):
             digits = spoken_digits(text)
@@ -567,6 +592,9 @@ class DialogueEngine:
         ):
             draft = replace(draft, time_text=text.strip())
         self.draft = draft
+        if slot != "time":
+            self._volunteered_time(text)
+            draft = self.draft
         taken = []
         for key in ("content", "name", "phone", "cccd", "ward", "address", "incident_time", "time_text"):
             if getattr(draft, key) != getattr(before, key):
@@ -598,6 +626,11 @@ class DialogueEngine:
                 self._ask("phone", "ask_phone")
                 return
 
+        if not taken and (time_span(text) or nlu.entities.get("time")) and slot != "time":
+            # the time told again (it came with the incident): understood, the question still stands
+            self._succeeded()
+            self._next_report_step(render("ack_taken", taken=["time_text"]))
+            return
         if not taken:
             self._failed()
             return
@@ -620,7 +653,8 @@ class DialogueEngine:
 
     def _confirm_turn(self, text: str, nlu: Interpretation) -> None:
         before = self.draft
-        self.draft = apply_entities(self.draft, self._turn_entities(text, nlu))
+        entities = self._turn_entities(text, nlu)
+        self.draft = apply_entities(self.draft, entities)
         answer = yes_no(text) if nlu.intent not in ("affirm", "deny") else nlu.intent == "affirm"
         if self.draft != before:  # a correction with the right value: read back again
             self._keep_for_review("correction")
@@ -636,6 +670,12 @@ class DialogueEngine:
             self._keep_for_review("correction")
             self._succeeded()
             field = field_named(text)
+            key = {"time": "time", "ward": "ward", "phone": "phone", "cccd": "cccd"}.get(field or "")
+            if key and entities.get(key):
+                # "thời gian là chiều nay chứ không phải sáng nay": the value came with the correction
+                # and reads the same as the one noted (the same day): read back again, ask nothing
+                self._next_report_step()
+                return
             name = name_in_correction(text) if field == "name" else ""
             if name:  # "tên sai rồi, là nguyễn văn hai": the right value came with the complaint
                 self.draft = replace(self.draft, name=name)

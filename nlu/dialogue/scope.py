@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 
 _ADVERTISING = re.compile(
-    r"\b(bên (em|mình|chúng tôi|tôi) (đang )?có (chương trình|sản phẩm|dịch vụ|gói)|khuyến mãi|giảm giá|"
+    r"\b(bên (em|mình|chúng tôi|tôi|anh|chị|tui|tụi tôi|bọn tôi|công ty (em|tôi|mình|anh|chị|tui)) "
+    r"(đang )?có (chương trình|sản phẩm|dịch vụ|gói)|khuyến mãi|giảm giá|"
     r"mời (anh|chị|anh chị|quý khách) (mua|đăng ký|tham gia)|cho vay|vay tiêu dùng|bán hàng online|"
-    r"muốn quảng cáo|đăng quảng cáo)\b"
+    r"muốn quảng cáo|đăng quảng cáo|quảng cáo (giúp|giùm|dùm|hộ)|nhờ (\w+ ){0,2}quảng cáo|"
+    r"(giới thiệu|quảng bá) (sản phẩm|dịch vụ) (của|bên|cho))\b"
 )
 _INSULT = re.compile(
     r"\b(đồ ngu|ngu như|ngu thế|ngu vậy|ngu à|mẹ mày|bố mày|con mẹ|đm|đmm|vcl|vl|địt|đéo|cút đi|"
@@ -34,7 +36,9 @@ def out_of_scope(text: str) -> str | None:
 
 _REPORT_STATUS = re.compile(
     r"\b(mã (số )?theo dõi|(tình trạng|kết quả|tiến độ|xử lý đến đâu)\b.*\b(phản ánh|kiến nghị)|"
-    r"(phản ánh|kiến nghị)\b.*\b(tình trạng|kết quả|tiến độ|đến đâu|tới đâu))"
+    r"(phản ánh|kiến nghị)\b.*\b(tình trạng|kết quả|tiến độ|đến đâu|tới đâu)|"
+    r"(phản ánh|kiến nghị)\b.*\b(đã|được|có ai)( \w+){0,3} (xử lý|giải quyết|khắc phục|làm|sửa)( \w+){0,2} "
+    r"chưa( (ạ|vậy|vay|em|chị|anh|nhỉ|hả|ha|nhờ))*$)"
 )
 # "phản ánh về tình trạng xe tải chạy vào đường cấm" reports something: "tình trạng" names the problem.
 _REPORTS_A_STATE = re.compile(r"\b(phản ánh|kiến nghị|báo)( \w+){0,2} (về )?tình trạng (?!xử lý|giải quyết)")

@@ -34,8 +34,9 @@ _FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _NAME_PREFIXES = re.compile(
-    r"^(dạ|vâng|à|ừ)?\s*(tôi|em|anh|chị|cháu|con|mình)?\s*(tên\s+(tôi\s+|em\s+)?(là\s+)?|là\s+|"
-    r"họ tên\s+(là\s+)?)",
+    r"^(dạ|vâng|à|ừ|ờ)?\s*(tôi|tui|em|anh|chị|cháu|con|mình|tớ|bác|cô|chú)?\s*"
+    r"(tên\s+(của\s+)?(tôi\s+|tui\s+|em\s+|mình\s+|cháu\s+)?(là\s+)?|là\s+|"
+    r"họ tên\s+(là\s+)?|họ và tên\s+(là\s+)?)",
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 
@@ -56,6 +57,20 @@ def yes_no(text: str) -> bool | None:
     return None
 
 
+# "Anything else?" answered with "that's all": "thế thôi", "vậy thôi ạ", "hết rồi", "không còn gì nữa".
+_NOTHING_MORE = re.compile(
+    r"^(?:(?:dạ|vâng|ừ|ờ|à|thế|vậy|vậy là|thế là|thì)\s+)*"
+    r"(?:thôi|hết(?:\s+rồi)?|xong(?:\s+rồi)?|hết\s+chuyện|"
+    r"(?:không|hông|hổng|hết)\s+(?:còn\s+)?(?:gì|chi|việc\s+gì)(?:\s+nữa|\s+khác)?)"
+    r"(?:\s+(?:ạ|nhé|nha|nhen|em|chị|anh|bạn|cháu|rồi|đó|đấy|cảm ơn|cám ơn|chào)\b)*$"
+)
+
+
+def nothing_more(text: str) -> bool:
+    """The answer to "anything else?" says that was all ("thế thôi", "dạ hết rồi ạ")."""
+    return bool(_NOTHING_MORE.match(" ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())))
+
+
 def field_named(text: str) -> str | None:
     """The draft field a correction talks about ("số điện thoại sai rồi" -> "phone"), if any."""
     t = _words(text)
@@ -65,15 +80,34 @@ def field_named(text: str) -> str | None:
     return None
 
 
+_NOT_NAME_WORDS = frozenset(
+    ("phường", "xã", "quận", "huyện", "đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "thôn", "xóm", "ấp",
+     "số", "khu", "tổ", "không", "có", "rồi", "đúng", "sai")
+)  # fmt: skip
+_HESITATIONS = re.compile(r"(?<!\w)(?:ờ+|ừ+m*|ừm+|ậm|à|ạ)(?!\w)")
+
+
 def name_from_answer(text: str) -> str:
-    """A person's name from an answer to "what is your name", title-cased, or "" if it is not one."""
+    """A person's name from an answer to "what is your name", title-cased, or "" if it is not one.
+    Hesitations go ("tên là ờ phan văn lợi"); a name said again after a comma is taken as said last
+    ("tôi tên lâm, lâm văn quý")."""
+    pieces = [p for p in text.split(",") if p.strip()]
+    if len(pieces) > 1:
+        last = _name_in(pieces[-1])
+        if last:
+            return last
+    return _name_in(text)
+
+
+def _name_in(text: str) -> str:
     t = re.sub(r"[^\w\s]", " ", text.lower()).strip()
+    t = " ".join(_HESITATIONS.sub(" ", t).split())
     t = _NAME_PREFIXES.sub("", t).strip()
     t = re.sub(r"\s+(ạ|nhé|nha|đấy)$", "", t)
     words = t.split()
     if not 2 <= len(words) <= 5 or not all(_NAME_WORD.match(w) for w in words):
         return ""
-    if yes_no(t) is not None:
+    if yes_no(t) is not None or _NOT_NAME_WORDS & set(words):
         return ""
     return " ".join(w.capitalize() for w in words)
 
@@ -211,6 +245,33 @@ def correction_pieces(text: str) -> list[str]:
     if wrong:
         t = t[: wrong.start()] + " "
     return [p.strip(" ,.") for p in _CORRECTION_MARKS.split(t) if p and p.strip(" ,.")]
+
+
+# A time or a span said inside a longer turn ("mất nước từ sáng đến giờ", "đèn tắt mấy hôm nay rồi"): the
+# answer to "when?", volunteered with the incident. Narrower than :data:`_TIME_UNKNOWN` ("đang chảy" is
+# how things are, not when they began).
+_TIME_SPAN = re.compile(
+    r"\b(?:từ\s+(?:(?:sáng|chiều|tối|trưa|đêm|khuya)(?:\s+(?:nay|qua|hôm\s+qua))?|(?:hôm|bữa)\s+(?:qua|kia|trước)|"
+    r"(?:tuần|tháng)\s+(?:trước|rồi)|mấy\s+(?:hôm|bữa|ngày|tuần|tháng)\s+(?:trước|nay)|đầu\s+(?:tuần|tháng|năm)|"
+    r"mùng\s+\w+)(?:\s+(?:đến|tới)\s+(?:giờ|nay|bây\s+giờ))?|"
+    r"(?:mấy|vài|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|\d+)\s+(?:hôm|bữa|ngày|tuần|tháng)\s+(?:nay|rồi|liền)|"
+    r"cả\s+(?:tuần|tháng|năm)\s+(?:nay|rồi)|hồi\s+(?:nãy|sáng|chiều|tối|trưa|hôm\s+qua)|(?:vừa|lúc)\s+nãy|"
+    r"lâu\s+(?:rồi|lắm\s+rồi|nay)|(?:ngày|đêm|tối|sáng|chiều|hôm)\s+nào\s+cũng)\b"
+)
+
+
+# "mấy hôm nay", "vài bữa rồi", "lâu rồi", "ngày nào cũng": an answer when "when?" is asked, too vague
+# to skip the question when said in passing.
+_VAGUE_SPAN = re.compile(r"\b(?:mấy|vài|lâu|nào)\b")
+
+
+def time_span(text: str, specific: bool = False) -> str:
+    """The time phrase said inside a turn ("từ sáng đến giờ", "mấy hôm nay", "hồi chiều"), or "";
+    ``specific``: not a vague one ("mấy hôm nay", "lâu rồi")."""
+    found = _TIME_SPAN.search(" ".join(text.lower().split()))
+    if not found or (specific and _VAGUE_SPAN.search(found.group(0))):
+        return ""
+    return found.group(0)
 
 
 def time_unknown(text: str) -> bool:

@@ -22,8 +22,16 @@ _NUMBER = re.compile(rf"(?:{_NUMBER_CUE})?{_NUMBER_RUN}")
 # What opens a call and carries no content.
 _OPENING = re.compile(
     r"^(?:(?:alo|a\s+lô|lô|ờ+|ừ+m?|ừm|ậm|à|dạ|vâng|thưa|xin\s+chào|chào|ơi|tổng\s+đài(?:\s+viên)?|"
-    r"hotline|em|chị|anh|bạn|cô|chú|bác|ạ|à|nhé|nha|ơi|ha|hả|ừ|thì|là|này|nè)[\s,.!?]+)+"
+    r"hotline|em|chị|anh|bạn|cô|chú|bác|ạ|à|nhé|nha|ơi|ha|hả|ừ|thì|là|này|nè|"
+    r"(?:o|dì|cậu|mợ|thím|ông|bà|cháu|con|bé|cưng)\s+ơi)[\s,.!?]+)+"  # "o ơi", "dì ơi": who is called
 )
+# Where the caller lives, said before the incident: "tôi ở xã đông anh, muốn phản ánh ...".
+_RESIDENCE = re.compile(
+    rf"^(?:(?:nhà\s+)?{_PRONOUNS}\s+)?(?:ở|tại|sống\s+ở)\s+(?:phường|xã|đặc\s+khu)\s+[^,.]+?"
+    r"(?:[,.]+\s*|\s+(?=(?:muốn|cần|xin|gọi|định)\s))"
+)
+# A word said twice over a comma while finding the next one: "cái, cái rãnh".
+_STUTTER = re.compile(r"\b(\w+),\s+\1\b")
 _PREAMBLE_SOURCE = (
     rf"^(?:(?:cho|giúp|để)\s+{_PRONOUNS}\s+|{_PRONOUNS}\s+)?(?:(?:muốn|cần|xin|gọi|gọi\s+điện|gọi\s+để|"
     r"đang|có|định|được)\s+)*(?:phản\s+ánh|kiến\s+nghị|báo\s+cáo|trình\s+báo|báo|thông\s+báo|hỏi)"
@@ -76,9 +84,11 @@ def report_content(text: str, name: str = "") -> str:
     rest = _SPACES.sub(" ", " ".join(keep))
     rest = re.sub(r"\s+([,.])", r"\1", rest)
     rest = re.sub(r"([,.])(?:\s*[,.])+", r"\1", rest).strip(" ,.")
+    rest = _STUTTER.sub(r"\1", rest)
     for _ in range(3):  # "alo tổng đài à, tôi muốn báo là ..." peels off in turns
         before = rest
         rest = _peel(_OPENING, rest)
+        rest = _peel(_RESIDENCE, rest)
         rest = _peel(_PREAMBLE, rest)
         if rest == before:
             break
