@@ -7,11 +7,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import jiwer
 import pytest
 from click.testing import CliRunner
 
 from cli import main
 from config.settings import get_settings
+from nlu.asr.evaluation import normalise
 from tests.speech import vieneu_samples, whisper_dir, write_fixtures  # noqa: F401
 
 
@@ -45,13 +47,22 @@ def test_transcribe_prints_the_text(hotline_env: Path) -> None:
 
 
 def test_domain_phrase_with_the_ward_hotwords(hotline_env: Path) -> None:
-    """espeak-ng's "phường đống đa" (16 kHz): heard as "phim tâm bà" without hints, as the ward with the
-    ward slot's hotwords. (Through the telephone band espeak-ng is not understood at all.)"""
+    """espeak-ng's "phường đống đa" (16 kHz): heard as "phim tâm bà" without hints, and with the ward
+    slot's hotwords as the ward or nearly ("Phường Đống Đa" or "Phương Đâm Đa": CTranslate2's int8
+    kernels differ slightly from one CPU to another, and this synthetic voice sits on the edge).
+    (Through the telephone band espeak-ng is not understood at all.)"""
     folder = write_fixtures(hotline_env / "fx", vieneu=0)
     wav = folder / "espeak_ward_dong_da.wav"
-    result = CliRunner().invoke(main, ["asr", "transcribe", str(wav), "--slot", "ward", "--band", "clean"])
-    assert result.exit_code == 0, result.output
-    assert "đống đa" in result.output.lower()
+    heard = {}
+    for slot in ("ward", ""):
+        args = ["asr", "transcribe", str(wav), "--band", "clean", *(["--slot", slot] if slot else [])]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        heard[slot] = normalise(result.output)
+    said = "phường đống đa"
+    hinted, plain = jiwer.cer(said, heard["ward"]), jiwer.cer(said, heard[""])
+    assert hinted <= 0.3 and hinted < plain / 2, heard
+    assert heard["ward"].split()[-1] == "đa", heard
 
 
 def test_bad_input_is_one_clear_line(hotline_env: Path) -> None:
