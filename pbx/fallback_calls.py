@@ -69,31 +69,15 @@ def apply_events(events: Iterable[FallbackEvent], repo: CallRepository, node: st
     changed = 0
     for event in events:
         record = repo.by_channel(event.channel_id)
-        if event.kind == "arrive":
-            if record is None:  # the app wrote none (yet): the call is on record all the same
+        if event.kind in ("arrive", "start"):
+            if record is None:  # the app wrote none (yet, or ever): the call is on record all the same
                 repo.add(
                     CallRecord(
                         channel_id=event.channel_id,
                         caller=event.caller,
                         called=event.called,
                         started_at=event.at,
-                        answered_at=event.at,  # written just after the dialplan answered
-                        recording=event.recording,
-                        source=CallSource.DIALPLAN,
-                        node=node,
-                    )
-                )
-                changed += 1
-            continue
-        if event.kind == "start":
-            if record is None:
-                repo.add(
-                    CallRecord(
-                        channel_id=event.channel_id,
-                        caller=event.caller,
-                        called=event.called,
-                        started_at=event.at,
-                        answered_at=event.at,  # the dialplan answers before anything else
+                        answered_at=event.at,  # the dialplan answers before either line
                         recording=event.recording,
                         source=CallSource.DIALPLAN,
                         node=node,
