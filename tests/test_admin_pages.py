@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web_world import PASSWORD, A, WebWorld, make_world
-from web.app import create_app
+from tests.web_world import PASSWORD, A, WebWorld, csrf_token, logged_in_client, make_world
 
 ADMIN = "quantri"
 
@@ -25,24 +24,13 @@ def world(tmp_path: Path) -> Iterator[WebWorld]:
     w.services.close()
 
 
-def _token(html: str) -> str:
-    m = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)"', html)
-    assert m, html
-    return m.group(1)
-
-
 def client_for(world: WebWorld, user: str = ADMIN) -> TestClient:
-    client = TestClient(create_app(world.services))
-    token = _token(client.get("/login").text)
-    r = client.post(
-        "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
+    client: TestClient = logged_in_client(world, user)
     return client
 
 
 def post(client: TestClient, url: str, data: dict[str, str], page: str = "/admin/users"):  # type: ignore[no-untyped-def]
-    token = _token(client.get(page).text)
+    token = csrf_token(client.get(page).text)
     return client.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
 
 
@@ -131,7 +119,7 @@ def test_other_roles_are_refused(world: WebWorld, user: str) -> None:
         r = client.get(url)
         assert r.status_code == 403 and "Không có quyền" in r.text, url
     assert "/admin/" not in client.get("/account").text
-    token = _token(client.get("/account").text)
+    token = csrf_token(client.get("/account").text)
     client.post("/admin/users", data={"username": "lau.vao", "role": "admin", "csrf_token": token})
     assert all(u.username != "lau.vao" for u in world.services.users.list())
 

@@ -6,7 +6,6 @@ of the monthly report (queue and training-run log)."""
 from __future__ import annotations
 
 import io
-import re
 import wave
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -20,7 +19,7 @@ from nlu.gate import compare
 from nlu.learning import TrainingLog, learning_stats
 from nlu.review import ReviewError, ReviewQueue, training_yaml
 from pbx.install import layout
-from tests.web_world import PASSWORD, WebWorld, make_world
+from tests.web_world import WebWorld, csrf_token, logged_in_client, make_world
 from ticketing.access import Actor, Grant, Role
 from ticketing.staff import Forbidden
 from web.app import create_app
@@ -125,19 +124,8 @@ def test_the_audio_is_the_turns_span_of_the_recording(world: WebWorld) -> None:
     assert whole.whole and len(whole.body) > len(clip.body)
 
 
-def _token(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, html
-    return m.group(1)
-
-
 def client_for(world: WebWorld, user: str) -> TestClient:
-    client = TestClient(create_app(world.services))
-    token = _token(client.get("/login").text)
-    r = client.post(
-        "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
+    client: TestClient = logged_in_client(world, user)
     return client
 
 
@@ -149,7 +137,7 @@ def test_the_review_page_lists_labels_and_discards(world: WebWorld) -> None:
     assert 'href="/nlu/review"' in page.text  # in the supervisor's navigation
     assert "tên tôi là bùi văn long" in page.text and "ờ thì cái đó" in page.text
     assert f'src="/nlu/review/{first}/audio"' in page.text and f"/nlu/review/{second}/audio" in page.text
-    token = _token(page.text)
+    token = csrf_token(page.text)
     r = c.post(
         f"/nlu/review/{first}/label",
         data={"csrf_token": token, "intent": "inform", "slot_name": "Bùi Văn Long"},

@@ -3,6 +3,7 @@ tickets; shared by the web tests (TestClient and the real-browser ones)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,25 @@ def make_world(data_dir: Path, **settings: Any) -> WebWorld:
     for name, (role, agency) in USERS.items():
         services.users.add(name, role, "test", agency=agency, password=PASSWORD)
     return WebWorld(s, services)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the (first) form of a page."""
+    m = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+def logged_in_client(world: WebWorld, user: str) -> Any:
+    """A test client of the web app over the world's services, logged in as ``user``."""
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    client = TestClient(create_app(world.services))
+    token = csrf_token(client.get("/login").text)
+    r = client.post(
+        "/login", data={"username": user, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    return client
