@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from ticketing.db.outbox import enqueue_in
 from ticketing.db.repositories import SqlUnitOfWork
 from ticketing.notifications.outbox import NewMessage
@@ -14,13 +12,8 @@ from ticketing.ports import UnitOfWork
 
 
 def write_in_uow(uow: UnitOfWork, message: NewMessage, now: datetime) -> None:
-    """Insert ``message`` into ``outbox`` unless its dedupe key exists. A concurrent insert of the same
-    key only undoes this savepoint, never the ticket change around it."""
+    """Insert ``message`` into ``outbox`` unless its dedupe key exists (one conflict-ignoring insert:
+    a key queued already, or concurrently, never aborts the ticket change around it)."""
     if not isinstance(uow, SqlUnitOfWork):
         raise TypeError("write_in_uow needs the SQL unit of work (ticketing.db.repositories.SqlUnitOfWork)")
-    session = uow.session
-    try:
-        with session.begin_nested():
-            enqueue_in(session, message, now)
-    except IntegrityError:
-        pass
+    enqueue_in(uow.session, message, now)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, String, Text, and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from ticketing.db.base import Base
@@ -63,28 +63,29 @@ def _entry(row: OutboxRow) -> OutboxEntry:
 
 
 def enqueue_in(session: Session, message: NewMessage, now: datetime) -> int | None:
-    """Queue ``message`` inside the caller's transaction (the transactional-outbox write)."""
-    exists = session.scalar(select(OutboxRow.id).where(OutboxRow.dedupe_key == message.dedupe_key))
-    if exists is not None:
-        return None
-    row = OutboxRow(
-        kind=message.kind,
-        channel=message.channel,
-        recipient=message.recipient,
-        subject=message.subject,
-        body=message.body,
-        dedupe_key=message.dedupe_key,
-        ticket_code=message.ticket_code,
-        status=OutboxStatus.PENDING.value,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-        last_error="",
-        claimed_by="",
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    """Queue ``message`` inside the caller's transaction (the transactional-outbox write): one
+    ``INSERT ... ON CONFLICT (dedupe_key) DO NOTHING``, so a key already queued (or being queued by a
+    concurrent transaction, which this one then waits for) is a no-op that never aborts the caller's
+    transaction. Returns the new row's id, or None when the key was there."""
+    values = {
+        "kind": message.kind,
+        "channel": message.channel,
+        "recipient": message.recipient,
+        "subject": message.subject,
+        "body": message.body,
+        "dedupe_key": message.dedupe_key,
+        "ticket_code": message.ticket_code,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "last_error": "",
+        "claimed_by": "",
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    found = session.execute(stmt.returning(OutboxRow.id)).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 class SqlOutboxRepository:
@@ -92,12 +93,9 @@ class SqlOutboxRepository:
         self.sessions = sessions
 
     def enqueue(self, message: NewMessage, now: datetime) -> int | None:
-        with storage_errors():  # the database down: ticketing's StorageUnavailable, for the callers
-            try:
-                with self.sessions.begin() as session:
-                    return enqueue_in(session, message, now)
-            except IntegrityError:  # a concurrent enqueue of the same key won
-                return None
+        # the database down: ticketing's StorageUnavailable, for the callers
+        with storage_errors(), self.sessions.begin() as session:
+            return enqueue_in(session, message, now)
 
     def claim_due(self, now: datetime, worker: str, lease: timedelta, limit: int) -> list[OutboxEntry]:
         free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
