@@ -169,12 +169,16 @@ def test_verify_finds_a_corrupted_file_and_restore_refuses_it(tmp_path: Path) ->
 def _columns_added_since(url: str) -> Iterator[None]:
     """Seed an old schema with today's code: the ticket-table columns added by later migrations are
     added (nullable) for the time of the block and dropped after it, so the database left behind has
-    exactly the old revision's tables, holding rows written by the current service."""
+    exactly the old revision's tables, holding rows written by the current service. On PostgreSQL the
+    tracking-code sequence (0017) is there for the block too; after it, its last number goes back
+    into the old counter row, as the counter alone would have numbered those tickets."""
     import ticketing.db.models  # noqa: F401  (the ticket tables on the metadata)
     from ticketing.db.base import Base
+    from ticketing.db.models import TICKET_CODE_SEQUENCE
 
     engine = create_engine(url)
     added: list[tuple[str, str]] = []
+    sequence = engine.dialect.name == "postgresql"
     try:
         with engine.begin() as conn:
             existing = inspect(conn)
@@ -187,11 +191,22 @@ def _columns_added_since(url: str) -> Iterator[None]:
                         kind = column.type.compile(dialect=conn.dialect)
                         conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))
                         added.append((table.name, column.name))
+            if sequence:
+                conn.execute(text(f"CREATE SEQUENCE {TICKET_CODE_SEQUENCE.name}"))
         yield
     finally:
         with engine.begin() as conn:
             for table_name, column_name in added:
                 conn.execute(text(f"ALTER TABLE {table_name} DROP COLUMN {column_name}"))
+            if sequence:
+                name = TICKET_CODE_SEQUENCE.name
+                last = conn.execute(text(f"SELECT last_value FROM {name} WHERE is_called")).scalar()
+                if last:
+                    conn.execute(text("DELETE FROM code_sequences WHERE name = 'ticket'"))
+                    conn.execute(
+                        text("INSERT INTO code_sequences (name, value) VALUES ('ticket', :v)"), {"v": last}
+                    )
+                conn.execute(text(f"DROP SEQUENCE {name}"))
         engine.dispose()
 
 

@@ -103,3 +103,35 @@ def test_script_location_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert migrate.current_revisions(url) == migrate.head_revisions()
     monkeypatch.setenv("HOTLINE_ALEMBIC_DIR", str(tmp_path / "nowhere"))
     assert migrate.script_location() != tmp_path / "nowhere"  # falls back to the checkout
+
+
+def test_ticket_codes_continue_across_the_sequence_migration(pg_url: str) -> None:
+    """0017 starts PostgreSQL's code sequence after the counter's last number; its downgrade hands
+    the last number back to the counter: no code is ever issued twice either way."""
+    from sqlalchemy import text
+
+    from ticketing.db.engine import make_session_factory
+    from ticketing.db.repositories import next_sequence
+
+    migrate.upgrade(pg_url, "0016")
+    engine = make_engine(pg_url)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session:
+            session.execute(text("UPDATE code_sequences SET value = 41 WHERE name = 'ticket'"))
+            session.commit()
+        migrate.upgrade(pg_url)
+        with factory() as session:
+            assert next_sequence(session, "ticket") == 42
+            assert next_sequence(session, "ticket") == 43
+            session.commit()
+        migrate.downgrade(pg_url, "0016")
+        with factory() as session:  # the counter row holds the last number issued
+            assert (
+                session.execute(text("SELECT value FROM code_sequences WHERE name = 'ticket'")).scalar() == 43
+            )
+        migrate.upgrade(pg_url)
+        with factory() as session:
+            assert next_sequence(session, "ticket") == 44
+    finally:
+        engine.dispose()

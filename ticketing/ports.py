@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 from zoneinfo import ZoneInfo
 
+from ticketing.domain.duplicates import Prior
 from ticketing.domain.model import Status, Ticket
 
 AGENCY_KINDS = ("department", "ward_committee", "utility", "centre", "police")
@@ -107,6 +108,11 @@ class TicketRepository(Protocol):
         (duplicate search). Their history, coordinators and attachments are not loaded."""
         ...
 
+    def recent_priors(self, *, category: str, ward_code: str, since: datetime) -> list[Prior]:
+        """What the duplicate search of a new report needs of :meth:`recent` (plain values, read
+        without building tickets: filing runs this for every report)."""
+        ...
+
     def next_sequence(self, name: str = "ticket") -> int:
         """Next number of a named counter, unique even under concurrent callers."""
         ...
@@ -124,6 +130,11 @@ class AgencyRepository(Protocol):
 
 class RoutingRuleRepository(Protocol):
     def find(self, city: str = "") -> list[RoutingRuleRecord]: ...
+
+    def matching(self, city: str, category: str, ward_code: str) -> list[RoutingRuleRecord]:
+        """The city's rules that apply to a report of ``category`` in ``ward_code``: those whose
+        category and ward are each that value or the wildcard (what routing chooses among)."""
+        ...
 
     def upsert(self, rule: RoutingRuleRecord, *, at: datetime, actor: str) -> RoutingRuleRecord | None:
         """Insert or replace the rule for (city, category, ward); returns the replaced rule, if any."""

@@ -263,21 +263,18 @@ class TicketService:
                 self._require_agency(uow, lead)
                 ticket.lead_agency, reason = lead, "chỉ định khi tạo / given at creation"
             else:
-                decision = routing.explain(
-                    ticket.category, ticket.place.ward_code, self._rules(uow, city), city
-                )
+                rules = self._rules(uow, city, ticket.category, ticket.place.ward_code)
+                decision = routing.explain(ticket.category, ticket.place.ward_code, rules, city)
                 ticket.lead_agency, reason = decision.agency, decision.reason
             if ticket.status is Status.NEW:
                 preset = self.preset_for(city)
                 ticket.dispatch_due = sla.initial_deadlines(
                     ticket.priority, now, calendar, preset
                 ).dispatch_due
-            recent = uow.tickets.recent(
+            priors = uow.tickets.recent_priors(
                 category=ticket.category, ward_code=ticket.place.ward_code, since=now - self.duplicate_window
             )
-            found = duplicates.find_candidates(
-                ticket, recent, self.duplicate_window, self.duplicate_threshold
-            )
+            found = duplicates.score_priors(ticket, priors, self.duplicate_window, self.duplicate_threshold)
             for item in attachments:
                 self._store_new(ticket, item, actor, now)
             ticket.code = code = tracking.make_code(uow.tickets.next_sequence("ticket"))
@@ -313,7 +310,8 @@ class TicketService:
                 fields["incident_time"] = parse_datetime(data["incident_time"], "incident_time", calendar.tz)
             workflow.complete_draft(t, actor, now, **fields)
             if "place" in data or "category" in data:
-                decision = routing.explain(t.category, t.place.ward_code, self._rules(uow, t.city), t.city)
+                rules = self._rules(uow, t.city, t.category, t.place.ward_code)
+                decision = routing.explain(t.category, t.place.ward_code, rules, t.city)
                 t.lead_agency = decision.agency
             preset = self.preset_for(t.city)
             t.dispatch_due = sla.initial_deadlines(t.priority, now, calendar, preset).dispatch_due
@@ -537,9 +535,11 @@ class TicketService:
     def _start_handling(self, t: Ticket, assigned_at: datetime) -> None:
         t.due_at = sla.handling_due(t.priority, assigned_at, self._calendar(t.city), self.preset_for(t.city))
 
-    def _rules(self, uow: UnitOfWork, city: str) -> list[routing.RoutingRule]:
+    @staticmethod
+    def _rules(uow: UnitOfWork, city: str, category: str, ward_code: str) -> list[routing.RoutingRule]:
         return [
-            routing.RoutingRule(r.category, r.ward_code, r.agency, r.priority) for r in uow.routing.find(city)
+            routing.RoutingRule(r.category, r.ward_code, r.agency, r.priority)
+            for r in uow.routing.matching(city, category, ward_code)
         ]
 
     @staticmethod

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.db.base import Base
@@ -176,9 +187,15 @@ class RoutingRuleRow(Base):
     created_by: Mapped[str] = mapped_column(String(100))
 
 
+TICKET_CODE_SEQUENCE = Sequence("ticket_code_seq", metadata=Base.metadata)
+"""PostgreSQL: the numbers of tracking codes (migration 0017); ``nextval`` never waits for another
+transaction, so concurrent filings do not queue on it. A rolled-back filing leaves its number unused."""
+
+
 class CodeSequenceRow(Base):
-    """Counters for tracking codes: incremented with one ``UPDATE ... RETURNING`` (row lock on
-    PostgreSQL, the write lock on SQLite), so concurrent callers never get the same number."""
+    """Counters: incremented with one ``UPDATE ... RETURNING`` (row lock on PostgreSQL, the write lock
+    on SQLite), so concurrent callers never get the same number. Tracking codes use it on SQLite, whose
+    writers queue anyway; PostgreSQL takes them from :data:`TICKET_CODE_SEQUENCE`."""
 
     __tablename__ = "code_sequences"
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 
 from ticketing.db.errors import storage_errors, translate
 from ticketing.db.models import (
+    TICKET_CODE_SEQUENCE,
     AgencyRow,
     AttachmentRow,
     AuditLogRow,
@@ -25,6 +26,8 @@ from ticketing.db.models import (
     TicketEventRow,
     TicketRow,
 )
+from ticketing.domain import routing
+from ticketing.domain.duplicates import Prior, text_of
 from ticketing.domain.model import (
     Attachment,
     AttachmentKind,
@@ -343,13 +346,40 @@ class SqlTicketRepository:
         )
         return [_read_ticket(cast(TicketRow, r), children=False) for r in self.session.execute(stmt)]
 
+    def recent_priors(self, *, category: str, ward_code: str, since: datetime) -> list[Prior]:
+        stmt = (
+            select(
+                TicketRow.code,
+                TicketRow.status,
+                TicketRow.created_at,
+                TicketRow.content,
+                TicketRow.place_address,
+            )
+            .where(
+                TicketRow.category == category,
+                TicketRow.ward_code == ward_code,
+                TicketRow.created_at >= since,
+                TicketRow.status != Status.REJECTED.value,
+            )
+            .order_by(TicketRow.created_at)
+        )
+        return [
+            Prior(code, Status(status), created_at, text_of(content, address))
+            for code, status, created_at, content, address in self.session.execute(stmt)
+        ]
+
     def next_sequence(self, name: str = "ticket") -> int:
         return next_sequence(self.session, name)
 
 
 def next_sequence(session: Session, name: str) -> int:
-    """Increment a named counter with one ``UPDATE ... RETURNING``; the row lock (PostgreSQL) or the
-    write lock (SQLite, taken by ``BEGIN IMMEDIATE``) makes concurrent callers queue."""
+    """The next number of a named counter. Tracking codes (``"ticket"``) on PostgreSQL come from
+    ``nextval`` (no lock: concurrent filings never queue; a rolled-back filing leaves a gap). Every
+    other counter, and all of them on SQLite, is one ``UPDATE ... RETURNING`` whose row lock
+    (PostgreSQL) or write lock (SQLite, taken by ``BEGIN IMMEDIATE``) makes concurrent callers queue
+    and rolls back with the transaction."""
+    if name == "ticket" and session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(select(TICKET_CODE_SEQUENCE.next_value())).scalar_one())
     stmt = (
         update(CodeSequenceRow)
         .where(CodeSequenceRow.name == name)
@@ -411,6 +441,22 @@ class SqlRoutingRuleRepository:
         if city:
             stmt = stmt.where(RoutingRuleRow.city == city)
         return [_rule(r) for r in self.session.scalars(stmt)]
+
+    def matching(self, city: str, category: str, ward_code: str) -> list[RoutingRuleRecord]:
+        # plain rows of the few rules that can apply (filing reads this for every new report)
+        stmt = select(
+            RoutingRuleRow.city,
+            RoutingRuleRow.category,
+            RoutingRuleRow.ward_code,
+            RoutingRuleRow.agency,
+            RoutingRuleRow.priority,
+        ).where(
+            RoutingRuleRow.city == city,
+            RoutingRuleRow.category.in_((routing.ANY, category)),
+            RoutingRuleRow.ward_code.in_((routing.ANY, ward_code)),
+        )
+        stmt = stmt.order_by(RoutingRuleRow.category, RoutingRuleRow.ward_code)  # as find(): ties
+        return [RoutingRuleRecord(*r) for r in self.session.execute(stmt)]
 
     def upsert(self, rule: RoutingRuleRecord, *, at: datetime, actor: str) -> RoutingRuleRecord | None:
         row = self.session.scalars(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -71,8 +72,48 @@ def token_similarity(ta: list[str], tb: list[str]) -> float:
     return round(score, 4)
 
 
+@dataclass(frozen=True)
+class Prior:
+    """What the duplicate search needs of an earlier report of the same category and ward."""
+
+    code: str
+    status: Status
+    created_at: datetime
+    text: str  # its content and address (see :func:`text_of`)
+
+
+def text_of(content: str, address: str) -> str:
+    return f"{content} {address}".strip()
+
+
 def _text_of(ticket: Ticket) -> str:
-    return f"{ticket.content} {ticket.place.address}".strip()
+    return text_of(ticket.content, ticket.place.address)
+
+
+def score_priors(
+    ticket: Ticket,
+    priors: Iterable[Prior],
+    window: timedelta = DEFAULT_WINDOW,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[tuple[Prior, float]]:
+    """The earlier reports of ``ticket``'s category and ward (``priors``, already selected by both)
+    that may report the same issue, best first, as ``(prior, score)``: created at most ``window``
+    before ``ticket``, not rejected, score >= ``threshold``. A ticket without a ward has none."""
+    if not ticket.place.ward_code:
+        return []
+    probe = tokens(_text_of(ticket))
+    found: list[tuple[Prior, float]] = []
+    for other in priors:
+        if other.code == ticket.code or other.status == Status.REJECTED:
+            continue
+        age = ticket.created_at - other.created_at
+        if age < timedelta(0) or age > window:
+            continue
+        score = token_similarity(probe, tokens(other.text))
+        if score >= threshold:
+            found.append((other, score))
+    found.sort(key=lambda pair: (-pair[1], pair[0].created_at))
+    return found
 
 
 def find_candidates(
@@ -86,20 +127,13 @@ def find_candidates(
     Same category and ward (a ticket without a ward has no candidates), created at most ``window``
     before ``ticket``, not rejected (a rejected ticket cannot be an original), score >= ``threshold``.
     """
-    if not ticket.place.ward_code:
-        return []
-    probe = tokens(_text_of(ticket))
-    found: list[tuple[Ticket, float]] = []
-    for other in recent:
-        if other is ticket or other.code == ticket.code or other.status == Status.REJECTED:
-            continue
-        if other.category != ticket.category or other.place.ward_code != ticket.place.ward_code:
-            continue
-        age = ticket.created_at - other.created_at
-        if age < timedelta(0) or age > window:
-            continue
-        score = token_similarity(probe, tokens(_text_of(other)))
-        if score >= threshold:
-            found.append((other, score))
-    found.sort(key=lambda pair: (-pair[1], pair[0].created_at))
-    return found
+    same = [
+        other
+        for other in recent
+        if other is not ticket
+        and other.category == ticket.category
+        and other.place.ward_code == ticket.place.ward_code
+    ]
+    priors = [Prior(o.code, o.status, o.created_at, _text_of(o)) for o in same]
+    ticket_of = {id(p): o for p, o in zip(priors, same, strict=True)}
+    return [(ticket_of[id(p)], score) for p, score in score_priors(ticket, priors, window, threshold)]
