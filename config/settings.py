@@ -33,6 +33,11 @@ class DatabaseSettings(BaseModel):
     # Empty means SQLite in the data directory.
     url: str = ""
     echo: bool = False
+    # PostgreSQL connections each process keeps open (and how many more it may open for a burst,
+    # closed again after use). Concurrent requests of a web worker each hold one while they run; a
+    # pool smaller than that opens and closes a connection per request under load.
+    pool_size: int = Field(default=20, ge=1, le=200)
+    max_overflow: int = Field(default=10, ge=0, le=200)
 
 
 class CalendarSettings(BaseModel):

@@ -71,7 +71,10 @@ class Services:
     def engine(self) -> Any:
         from ticketing.db.engine import make_engine
 
-        return make_engine(self.settings.database_url, echo=self.settings.database.echo)
+        db = self.settings.database
+        return make_engine(
+            self.settings.database_url, echo=db.echo, pool_size=db.pool_size, max_overflow=db.max_overflow
+        )
 
     @cached_property
     def session_factory(self) -> Any:

@@ -37,13 +37,21 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, foreign_keys: bool = True, create_dir: bool = False
+    url: str,
+    *,
+    echo: bool = False,
+    foreign_keys: bool = True,
+    create_dir: bool = False,
+    pool_size: int = 20,
+    max_overflow: int = 10,
 ) -> Engine:
     """Create an engine for ``url``.
 
     ``create_dir`` creates the directory of a SQLite file (only migrations should do that, so that a
     mistyped path is reported as a missing database instead of silently creating a new one).
-    ``foreign_keys=False`` is for migrations that rebuild tables in batch mode.
+    ``foreign_keys=False`` is for migrations that rebuild tables in batch mode. ``pool_size`` and
+    ``max_overflow``: the PostgreSQL connections kept open, and opened for a burst (settings
+    ``database.pool_size`` / ``database.max_overflow``).
     """
     if is_sqlite(url):
         path = sqlite_path(url)
@@ -59,7 +67,7 @@ def make_engine(
         engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
