@@ -27,7 +27,7 @@ from web.open311 import formats, spec
 from web.open311.spec import MAX_DAYS, MAX_RESULTS, Open311Error
 from web.public.cache import KeptBody, answers
 from web.public.guard import RateLimited, agency_names, body_too_large, check_rate, services
-from web.public.intake import file_report
+from web.public.intake import file_report, in_filing_thread
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/open311/v2", tags=["Open311 GeoReport v2"])
@@ -330,13 +330,6 @@ async def post_request(request: Request, fmt: str) -> Response:
         _fmt(fmt)
         check_rate(request, "api_write")
         f = await _form(request)
-        svc = services(request)
-        key = await run_in_threadpool(
-            svc.credentials.authenticate, CredentialKind.API_KEY, f.get("api_key", "")
-        )
-        if key is None:
-            raise Open311Error(403, "api_key thiếu hoặc không hợp lệ / a valid api_key is required")
-        data = _ticket_data(f, svc.settings.city)
     except Open311Error as exc:
         return formats.render(shape, "errors", exc.body(), exc.status)
     except RateLimited:
@@ -344,8 +337,15 @@ async def post_request(request: Request, fmt: str) -> Response:
             shape, "errors", Open311Error(429, "Quá nhiều yêu cầu / too many requests").body(), 429
         )
 
+    svc = services(request)
+
     def work() -> Any:
-        filed = file_report(svc, data, f"api:{key.name}")  # (in a worker thread: see below)
+        # the key is checked first (no key, no other answer), in the worker thread of the filing
+        key = svc.credentials.authenticate(CredentialKind.API_KEY, f.get("api_key", ""))
+        if key is None:
+            raise Open311Error(403, "api_key thiếu hoặc không hợp lệ / a valid api_key is required")
+        data = _ticket_data(f, svc.settings.city)
+        filed = file_report(svc, data, f"api:{key.name}")
         if filed.journaled:  # the database is down: filed later; the spec's token stands in for the id
             notice = "Đã tiếp nhận; mã số theo dõi sẽ được cấp khi hệ thống xử lý xong."
             return [{"token": filed.code, "service_notice": notice, "account_id": None}]
@@ -355,4 +355,4 @@ async def post_request(request: Request, fmt: str) -> Response:
         )
         return [{"service_request_id": filed.code, "service_notice": notice, "account_id": None}]
 
-    return await run_in_threadpool(_answer, fmt, "service_requests", work, 201)
+    return await in_filing_thread(request.app.state, lambda: _answer(fmt, "service_requests", work, 201))

@@ -37,7 +37,7 @@ from web.public import guard
 from web.public.cache import KeptBody, answers
 from web.public.followup import CITIZEN_ACTOR, GRANT_COOKIE, send_code
 from web.public.guard import RateLimited, check_rate, services
-from web.public.intake import file_report
+from web.public.intake import file_report, in_filing_thread
 from web.public.photos import CleanPhoto, PhotoError, clean
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,9 @@ async def submit(request: Request) -> Response:
         errors.append(f"Tối đa {guard.MAX_PHOTOS} ảnh.")
     for index, upload in enumerate(uploads[: guard.MAX_PHOTOS], start=1):
         try:
-            photos.append(clean(await upload.read(), upload.filename or "", index, guard.MAX_PHOTO))
+            raw = await upload.read()
+            name = upload.filename or ""
+            photos.append(await run_in_threadpool(clean, raw, name, index, guard.MAX_PHOTO))
         except PhotoError as exc:
             errors.append(str(exc) + ".")
     if errors:
@@ -199,7 +201,9 @@ async def submit(request: Request) -> Response:
         NewAttachment(p.filename, AttachmentKind.PHOTO, data=p.data, media_type="image/jpeg") for p in photos
     ]
     try:
-        filed = file_report(svc, data, CITIZEN_ACTOR, files)
+        filed = await in_filing_thread(
+            request.app.state, lambda: file_report(svc, data, CITIZEN_ACTOR, files)
+        )
     except DomainError as exc:
         return _form_page(request, values, [str(exc)], 400)
     if filed.journaled:  # the database is down: the report waits in the journal, the code follows by SMS
