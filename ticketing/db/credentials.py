@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text, func, select, update
+from sqlalchemy import Boolean, Integer, String, Text, bindparam, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ticketing.credentials import CODE_ATTEMPTS, Credential, CredentialKind
@@ -87,8 +87,14 @@ def webhooks_in_uow(uow: UnitOfWork) -> list[Webhook]:
     """The active subscriptions, read in the unit of work's own transaction (one SQLite writer)."""
     if not isinstance(uow, SqlUnitOfWork):
         raise TypeError("webhooks_in_uow needs the SQL unit of work")
-    rows = uow.session.scalars(select(WebhookRow).where(WebhookRow.active.is_(True)).order_by(WebhookRow.id))
-    return [_webhook(r) for r in rows]
+    return [_webhook(r) for r in uow.session.scalars(_ACTIVE_WEBHOOKS)]
+
+
+# built once: every ticket change reads the subscriptions, every API call its credential
+_ACTIVE_WEBHOOKS = select(WebhookRow).where(WebhookRow.active.is_(True)).order_by(WebhookRow.id)
+
+
+_BY_DIGEST = select(ApiCredentialRow).where(ApiCredentialRow.digest == bindparam("digest"))
 
 
 class SqlCredentialStore:
@@ -131,7 +137,7 @@ class SqlCredentialStore:
 
     def by_digest(self, digest: str) -> Credential | None:
         with self.sessions() as session:
-            row = session.scalar(select(ApiCredentialRow).where(ApiCredentialRow.digest == digest))
+            row = session.scalar(_BY_DIGEST, {"digest": digest})
             return _credential(row) if row is not None else None
 
     def find(self, kind: CredentialKind, owner: str = "") -> list[Credential]:

@@ -82,10 +82,17 @@ def enqueue_in(session: Session, message: NewMessage, now: datetime) -> int | No
         "last_error": "",
         "claimed_by": "",
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(OutboxRow).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    found = session.execute(stmt.returning(OutboxRow.id)).scalar_one_or_none()
+    found = session.execute(_QUEUE[session.get_bind().dialect.name], values).scalar_one_or_none()
     return int(found) if found is not None else None
+
+
+# built once per dialect (every ticket filing queues its SMS through here)
+_QUEUE = {
+    name: dialect.insert(OutboxRow.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxRow.__table__.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class SqlOutboxRepository:

@@ -10,10 +10,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, lazyload, selectinload
 
+from ticketing.db.base import Base
 from ticketing.db.errors import storage_errors, translate
 from ticketing.db.models import (
     TICKET_CODE_SEQUENCE,
@@ -80,57 +81,81 @@ class StorageError(RuntimeError):
     """The stored state contradicts a write (e.g. history would be rewritten)."""
 
 
+def _ticket_columns(t: Ticket) -> dict[str, Any]:
+    """The ``tickets`` row of a domain ticket (its own columns; not the id, not its children)."""
+    values: dict[str, Any] = {name: getattr(t, name) for name in _SCALARS}
+    values.update(
+        channel=t.channel.value,
+        kind=t.kind.value,
+        category=t.category,
+        priority=t.priority.value,
+        status=t.status.value,
+        rating=t.rating.value if t.rating is not None else None,
+        caller_name=t.caller.name,
+        caller_cccd=t.caller.cccd,
+        caller_phone=t.caller.phone,
+        caller_address=t.caller.address,
+        caller_email=t.caller.email,
+        caller_confidential=t.caller.confidential,
+        place_address=t.place.address,
+        ward_code=t.place.ward_code,
+        ward_name=t.place.ward_name,
+        place_city=t.place.city,
+        latitude=t.place.lat,
+        longitude=t.place.lon,
+    )
+    return values
+
+
+def _event_columns(seq: int, ev: Event) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": ev.at,
+        "actor": ev.actor,
+        "action": ev.action,
+        "from_status": ev.from_status.value if ev.from_status is not None else None,
+        "to_status": ev.to_status.value if ev.to_status is not None else None,
+        "note": ev.note,
+    }
+
+
+def _coordinator_columns(seq: int, part: CoordinatorPart) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "agency": part.agency,
+        "text": part.text,
+        "posted_at": part.posted_at,
+        "actor": part.actor,
+    }
+
+
+def _attachment_columns(att: Attachment) -> dict[str, Any]:
+    return {
+        "sha256": att.sha256,
+        "kind": att.kind.value,
+        "filename": att.filename,
+        "media_type": att.media_type,
+        "size": att.size,
+        "added_at": att.added_at,
+        "added_by": att.added_by,
+    }
+
+
 def _write_ticket(row: TicketRow, t: Ticket) -> None:
-    for name in _SCALARS:
-        setattr(row, name, getattr(t, name))
-    row.channel = t.channel.value
-    row.kind = t.kind.value
-    row.category = t.category
-    row.priority = t.priority.value
-    row.status = t.status.value
-    row.rating = t.rating.value if t.rating is not None else None
-    row.caller_name = t.caller.name
-    row.caller_cccd = t.caller.cccd
-    row.caller_phone = t.caller.phone
-    row.caller_address = t.caller.address
-    row.caller_email = t.caller.email
-    row.caller_confidential = t.caller.confidential
-    row.place_address = t.place.address
-    row.ward_code = t.place.ward_code
-    row.ward_name = t.place.ward_name
-    row.place_city = t.place.city
-    row.latitude = t.place.lat
-    row.longitude = t.place.lon
+    for name, value in _ticket_columns(t).items():
+        setattr(row, name, value)
 
     stored = len(row.events)
     if len(t.history) < stored:
         raise StorageError(f"ticket {t.code}: history would lose {stored - len(t.history)} entries")
     for seq, ev in enumerate(t.history[stored:], start=stored):
-        row.events.append(
-            TicketEventRow(
-                seq=seq,
-                at=ev.at,
-                actor=ev.actor,
-                action=ev.action,
-                from_status=ev.from_status.value if ev.from_status is not None else None,
-                to_status=ev.to_status.value if ev.to_status is not None else None,
-                note=ev.note,
-            )
-        )
+        row.events.append(TicketEventRow(**_event_columns(seq, ev)))
 
     by_agency = {c.agency: c for c in row.coordinators}
     for part in t.coordinators:
         existing = by_agency.get(part.agency)
         if existing is None:
-            row.coordinators.append(
-                TicketCoordinatorRow(
-                    seq=len(row.coordinators),
-                    agency=part.agency,
-                    text=part.text,
-                    posted_at=part.posted_at,
-                    actor=part.actor,
-                )
-            )
+            row.coordinators.append(TicketCoordinatorRow(**_coordinator_columns(len(row.coordinators), part)))
         else:
             existing.text, existing.posted_at, existing.actor = part.text, part.posted_at, part.actor
 
@@ -138,17 +163,7 @@ def _write_ticket(row: TicketRow, t: Ticket) -> None:
     if len(t.attachments) < stored_att:
         raise StorageError(f"ticket {t.code}: attachments are never removed")
     for att in t.attachments[stored_att:]:
-        row.attachments.append(
-            AttachmentRow(
-                sha256=att.sha256,
-                kind=att.kind.value,
-                filename=att.filename,
-                media_type=att.media_type,
-                size=att.size,
-                added_at=att.added_at,
-                added_by=att.added_by,
-            )
-        )
+        row.attachments.append(AttachmentRow(**_attachment_columns(att)))
 
 
 def _status(value: str | None) -> Status | None:
@@ -238,25 +253,32 @@ _ORDERS: dict[str, tuple[Any, ...]] = {
 }
 
 
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+_INSERT_TICKET = insert(_table(TicketRow)).returning(TicketRow.id)
+_INSERT_EVENT = insert(_table(TicketEventRow))
+_INSERT_COORDINATOR = insert(_table(TicketCoordinatorRow))
+_INSERT_ATTACHMENT = insert(_table(AttachmentRow))
+
+
 class SqlTicketRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._pending: list[tuple[TicketRow, Ticket]] = []
 
     def add(self, ticket: Ticket) -> Ticket:
-        # A new row has empty collections; assigning them avoids a lazy load before the first flush.
-        row = TicketRow(events=[], coordinators=[], attachments=[])
-        _write_ticket(row, ticket)
-        self.session.add(row)
-        # The INSERT goes out with the next flush (usually the commit, together with the audit row);
-        # the id is copied onto the domain ticket then.
-        self._pending.append((row, ticket))
+        # Core inserts, not an ORM flush: filing is the hottest write path, and a new ticket has no
+        # stored state to reconcile. The id comes back from the INSERT.
+        ticket.id = int(self.session.execute(_INSERT_TICKET, _ticket_columns(ticket)).scalar_one())
+        events = [_event_columns(seq, ev) for seq, ev in enumerate(ticket.history)]
+        parts = [_coordinator_columns(seq, c) for seq, c in enumerate(ticket.coordinators)]
+        files = [_attachment_columns(a) for a in ticket.attachments]
+        children = ((_INSERT_EVENT, events), (_INSERT_COORDINATOR, parts), (_INSERT_ATTACHMENT, files))
+        for stmt, rows in children:
+            if rows:
+                self.session.execute(stmt, [{**r, "ticket_id": ticket.id} for r in rows])
         return ticket
-
-    def _assign_ids(self) -> None:
-        for row, ticket in self._pending:
-            ticket.id = row.id
-        self._pending.clear()
 
     def _row(self, code: str, *, for_update: bool = False) -> TicketRow | None:
         stmt = select(TicketRow).where(TicketRow.code == code).options(*_LOAD_CHILDREN)
@@ -347,29 +369,27 @@ class SqlTicketRepository:
         return [_read_ticket(cast(TicketRow, r), children=False) for r in self.session.execute(stmt)]
 
     def recent_priors(self, *, category: str, ward_code: str, since: datetime) -> list[Prior]:
-        stmt = (
-            select(
-                TicketRow.code,
-                TicketRow.status,
-                TicketRow.created_at,
-                TicketRow.content,
-                TicketRow.place_address,
-            )
-            .where(
-                TicketRow.category == category,
-                TicketRow.ward_code == ward_code,
-                TicketRow.created_at >= since,
-                TicketRow.status != Status.REJECTED.value,
-            )
-            .order_by(TicketRow.created_at)
-        )
+        params = {"category": category, "ward_code": ward_code, "since": since}
         return [
             Prior(code, Status(status), created_at, text_of(content, address))
-            for code, status, created_at, content, address in self.session.execute(stmt)
+            for code, status, created_at, content, address in self.session.execute(_RECENT_PRIORS, params)
         ]
 
     def next_sequence(self, name: str = "ticket") -> int:
         return next_sequence(self.session, name)
+
+
+_RECENT_PRIORS = (
+    select(TicketRow.code, TicketRow.status, TicketRow.created_at, TicketRow.content, TicketRow.place_address)
+    .where(
+        TicketRow.category == bindparam("category"),
+        TicketRow.ward_code == bindparam("ward_code"),
+        TicketRow.created_at >= bindparam("since", type_=TicketRow.created_at.type),
+        TicketRow.status != Status.REJECTED.value,
+    )
+    .order_by(TicketRow.created_at)
+)
+_NEXT_TICKET_CODE = select(TICKET_CODE_SEQUENCE.next_value())
 
 
 def next_sequence(session: Session, name: str) -> int:
@@ -379,7 +399,7 @@ def next_sequence(session: Session, name: str) -> int:
     (PostgreSQL) or write lock (SQLite, taken by ``BEGIN IMMEDIATE``) makes concurrent callers queue
     and rolls back with the transaction."""
     if name == "ticket" and session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(select(TICKET_CODE_SEQUENCE.next_value())).scalar_one())
+        return int(session.execute(_NEXT_TICKET_CODE).scalar_one())
     stmt = (
         update(CodeSequenceRow)
         .where(CodeSequenceRow.name == name)
@@ -430,6 +450,25 @@ def _rule(row: RoutingRuleRow) -> RoutingRuleRecord:
     return RoutingRuleRecord(row.city, row.category, row.ward_code, row.agency, row.priority)
 
 
+# Built once: the statements every filing runs (building and keying a statement costs more than
+# running these small queries).
+_MATCHING_RULES = (
+    select(
+        RoutingRuleRow.city,
+        RoutingRuleRow.category,
+        RoutingRuleRow.ward_code,
+        RoutingRuleRow.agency,
+        RoutingRuleRow.priority,
+    )
+    .where(
+        RoutingRuleRow.city == bindparam("city"),
+        or_(RoutingRuleRow.category == bindparam("any"), RoutingRuleRow.category == bindparam("category")),
+        or_(RoutingRuleRow.ward_code == bindparam("any"), RoutingRuleRow.ward_code == bindparam("ward_code")),
+    )
+    .order_by(RoutingRuleRow.category, RoutingRuleRow.ward_code)  # as find(): ties keep that order
+)
+
+
 class SqlRoutingRuleRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -444,19 +483,8 @@ class SqlRoutingRuleRepository:
 
     def matching(self, city: str, category: str, ward_code: str) -> list[RoutingRuleRecord]:
         # plain rows of the few rules that can apply (filing reads this for every new report)
-        stmt = select(
-            RoutingRuleRow.city,
-            RoutingRuleRow.category,
-            RoutingRuleRow.ward_code,
-            RoutingRuleRow.agency,
-            RoutingRuleRow.priority,
-        ).where(
-            RoutingRuleRow.city == city,
-            RoutingRuleRow.category.in_((routing.ANY, category)),
-            RoutingRuleRow.ward_code.in_((routing.ANY, ward_code)),
-        )
-        stmt = stmt.order_by(RoutingRuleRow.category, RoutingRuleRow.ward_code)  # as find(): ties
-        return [RoutingRuleRecord(*r) for r in self.session.execute(stmt)]
+        params = {"city": city, "category": category, "ward_code": ward_code, "any": routing.ANY}
+        return [RoutingRuleRecord(*r) for r in self.session.execute(_MATCHING_RULES, params)]
 
     def upsert(self, rule: RoutingRuleRecord, *, at: datetime, actor: str) -> RoutingRuleRecord | None:
         row = self.session.scalars(
@@ -490,22 +518,24 @@ def to_json(value: Any) -> Any:
     return value
 
 
+_INSERT_AUDIT = insert(_table(AuditLogRow))
+
+
 class SqlAuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def record(self, entry: AuditEntry) -> None:
-        self.session.add(
-            AuditLogRow(
-                at=entry.at,
-                actor=entry.actor,
-                entity=entry.entity,
-                entity_id=entry.entity_id,
-                action=entry.action,
-                before=to_json(entry.before),
-                after=to_json(entry.after),
-            )
-        )
+        values = {
+            "at": entry.at,
+            "actor": entry.actor,
+            "entity": entry.entity,
+            "entity_id": entry.entity_id,
+            "action": entry.action,
+            "before": to_json(entry.before),
+            "after": to_json(entry.after),
+        }
+        self.session.execute(_INSERT_AUDIT, values)  # a Core insert: every change writes one
 
     def entries(self, entity: str = "", entity_id: str = "") -> list[AuditEntry]:
         stmt = select(AuditLogRow).order_by(AuditLogRow.id)
@@ -559,8 +589,6 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._session is not None
-        self._session.flush()
-        self.tickets._assign_ids()
         self._session.commit()
 
     def rollback(self) -> None:
