@@ -151,6 +151,24 @@ def test_create_ticket_through_the_api(api: Api) -> None:
     assert api("POST", "/tickets", "dtv", json={"category": "VSMT"}).status_code == 400
 
 
+def test_a_position_goes_in_and_comes_out_as_numbers(api: Api) -> None:
+    body = {
+        "category": "VSMT",
+        "content": "Rác ở ngõ 9",
+        "ward_code": "00070",
+        "lat": 21.0285,
+        "long": 105.8542,
+    }
+    r = api("POST", "/tickets", "dtv", json=body)
+    assert r.status_code == 201, r.text
+    shown = api("GET", f"/tickets/{r.json()['code']}", "dtv").json()
+    assert (shown["lat"], shown["long"]) == (21.0285, 105.8542)
+    assert api("POST", "/tickets", "dtv", json={**body, "long": None}).status_code == 400  # both or neither
+    assert api("POST", "/tickets", "dtv", json={**body, "lat": 91}).status_code == 400
+    plain = api("POST", "/tickets", "dtv", json={k: v for k, v in body.items() if k not in ("lat", "long")})
+    assert api("GET", f"/tickets/{plain.json()['code']}", "dtv").json()["lat"] is None
+
+
 def test_reports_json_and_xlsx(api: Api) -> None:
     api.ticket()
     month = api.world.services.clock.now().strftime("%Y-%m")

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, Upl
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ticketing.access import Actor
 from ticketing.credentials import CredentialKind
@@ -109,10 +109,18 @@ class NewReport(BaseModel):
     content: str = Field(..., min_length=1, max_length=5000)
     ward_code: str = Field("", max_length=8, description="Mã xã/phường 5 chữ số")
     address: str = Field("", max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90, description="Vĩ độ WGS 84 (độ), nếu có")
+    long: float | None = Field(None, ge=-180, le=180, description="Kinh độ WGS 84 (độ), nếu có")
     caller_name: str = Field("", max_length=100)
     caller_phone: str = Field("", max_length=32)
     confidential: bool = False
     priority: str = Field("normal", pattern="^(normal|urgent|complex)$")
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> NewReport:
+        if (self.lat is None) != (self.long is None):
+            raise ValueError("lat và long phải đi cùng nhau / lat and long go together")
+        return self
 
 
 def create_api(services: Services) -> FastAPI:
@@ -235,7 +243,16 @@ def _v1() -> APIRouter:
                 "phone": body.caller_phone,
                 "confidential": body.confidential,
             },
-            "place": {"address": body.address, "ward_code": body.ward_code, "city": svc.settings.city},
+            "place": {
+                "address": body.address,
+                "ward_code": body.ward_code,
+                "city": svc.settings.city,
+                **(
+                    {"lat": body.lat, "lon": body.long}
+                    if body.lat is not None and body.long is not None
+                    else {}
+                ),
+            },
             "content": body.content,
         }
         filed = file_report(svc, data, actor.name)

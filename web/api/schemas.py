@@ -88,6 +88,8 @@ class TicketOut(BaseModel):
     address: str
     ward_code: str
     ward_name: str
+    lat: float | None
+    long: float | None
     lead_agency: str
     coordinators: list[str]
     created_at: datetime
@@ -181,6 +183,8 @@ def ticket(view: TicketView) -> dict[str, Any]:
         "address": t.place.address,
         "ward_code": t.place.ward_code,
         "ward_name": t.place.ward_name,
+        "lat": t.place.lat,
+        "long": t.place.lon,
         "lead_agency": t.lead_agency,
         "coordinators": [p.agency for p in t.coordinators],
         "created_at": t.created_at,
