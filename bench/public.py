@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,8 +161,10 @@ def cpu_seconds(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
-WRK_SCRIPT = """
+WRK_GZIP = """
 wrk.headers["Accept-Encoding"] = "gzip"
+"""
+WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -174,13 +177,59 @@ end
 """
 
 
-def run_wrk(url: str, clients: int, seconds: int, server_pid: int) -> dict[str, Any]:
+def postgres_cpu_seconds() -> float:
+    """CPU time (user + system) of the PostgreSQL server's processes alive now, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "cmdline").read_bytes().startswith(b"postgres"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def post_script(key: str) -> str:
+    """A wrk script that POSTs Open311 requests: each connection its own running number, spread over
+    the city's wards and categories like :func:`poster` (form-encoded as a client sends them)."""
+    q = urllib.parse.quote_plus
+    targets = ",\n".join(f'{{"{q(c)}", "{q(w)}"}}' for c, w in post_targets())
+    fixed = urllib.parse.urlencode(
+        {"api_key": key, "phone": "0912345678", "first_name": "Nguyễn", "last_name": "An"}
+    )
+    return f"""
+local targets = {{
+{targets}
+}}
+local counter = 0
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("first", threads * 10000000) end
+init = function(args) counter = first or 0 end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+request = function()
+  counter = counter + 1
+  local t = targets[(counter % #targets) + 1]
+  local body = "{fixed}&service_code=" .. t[1] .. "&attribute%5Bward%5D=" .. t[2] ..
+    "&description={q("Rác tồn đọng ở ngõ")}+" .. counter .. "{q(" chưa được thu gom (bench)")}" ..
+    "&address_string={q("Ngõ")}+" .. counter
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def run_wrk(url: str, clients: int, seconds: int, server_pid: int, script: str = WRK_GZIP) -> dict[str, Any]:
     """``url`` under ``clients`` open connections for ``seconds`` with wrk (a C load generator: on a
     small shared machine an asyncio client in Python runs out of CPU before the server does)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT)
+        f.write(script + WRK_DONE)
     try:
-        cpu0 = cpu_seconds(server_pid)
+        cpu0, pg0 = cpu_seconds(server_pid), postgres_cpu_seconds()
         out = subprocess.run(
             ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", f.name, url],
             capture_output=True,
@@ -188,14 +237,21 @@ def run_wrk(url: str, clients: int, seconds: int, server_pid: int) -> dict[str, 
             check=True,
             timeout=seconds + 60,
         ).stdout
-        cpu = cpu_seconds(server_pid) - cpu0
+        cpu, pg = cpu_seconds(server_pid) - cpu0, postgres_cpu_seconds() - pg0
     finally:
         os.unlink(f.name)
     found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     found["rps"] = round(found["requests"] / seconds, 1)
     found["server_cpu_ms_per_request"] = round(cpu * 1000 / max(1, found["requests"]), 2)
+    found["postgres_cpu_ms_per_request"] = round(max(0.0, pg) * 1000 / max(1, found["requests"]), 2)
     found["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     return found
+
+
+def ticket_count(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM tickets").fetchone()
+    return int(row[0]) if row else 0
 
 
 def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
@@ -216,6 +272,13 @@ def comparison(before: dict[str, Any], after: dict[str, Any]) -> str:
                 lines.append(f"{label:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
     per_s = "open311_post_tickets_per_s"
     lines.append(f"{'POST tickets/s':22}{before.get(per_s, '-'):>22}{after.get(per_s, '-'):>22}")
+    b, a = before.get("wrk", {}).get("open311_post", {}), after.get("wrk", {}).get("open311_post", {})
+    for q in ("tickets_per_s", "p95_ms", "server_cpu_ms_per_request", "postgres_cpu_ms_per_request"):
+        if q in a or q in b:
+            label = "POST wrk " + q.replace("server_cpu_ms_per_request", "cpu_ms/ticket").replace(
+                "postgres_cpu_ms_per_request", "pg_cpu_ms/ticket"
+            )
+            lines.append(f"{label:22}{b.get(q, '-'):>22}{a.get(q, '-'):>22}")
     return "\n".join(lines)
 
 
@@ -265,9 +328,7 @@ def main() -> None:
         settings = Settings(data_dir=data_dir, database={"url": db_url})  # type: ignore[arg-type]
         services = wiring.build(settings)
         if args.db:
-            with psycopg.connect(dsn) as conn:
-                row = conn.execute("SELECT count(*) FROM tickets").fetchone()
-            loaded: dict[str, Any] = {"tickets": int(row[0]) if row else 0, "reused": name}
+            loaded: dict[str, Any] = {"tickets": ticket_count(dsn), "reused": name}
         else:
             services.admin.import_agencies("hanoi", "bench")
             agencies = [a.code for a in reference.agencies("hanoi") if a.kind == "commune"][
@@ -285,9 +346,10 @@ def main() -> None:
                 conn.execute("ANALYZE audit_log")
                 conn.commit()
             loaded["publication_s"] = round(time.perf_counter() - t0, 1)
-            # the intake path reads the code sequence: start it after the loaded codes
+            # filing numbers codes from the sequence (migration 0017): start it after the loaded codes
             with psycopg.connect(dsn) as conn:
                 conn.execute("UPDATE code_sequences SET value = %s WHERE name = 'ticket'", (args.tickets,))
+                conn.execute("SELECT setval('ticket_code_seq', %s)", (args.tickets,))
                 conn.commit()
         print(json.dumps(loaded), flush=True)
         _, key = services.credentials.create(CredentialKind.API_KEY, f"bench-{uuid.uuid4().hex[:6]}", "bench")
@@ -364,6 +426,21 @@ def main() -> None:
             for kind, path in (("open311_list", "/open311/v2/requests.json"), ("published_list", "/ket-qua")):
                 print(f"{kind} (wrk, {args.wrk_seconds} s) ...", flush=True)
                 wrk[kind] = run_wrk(base + path, args.clients, args.wrk_seconds, proc.pid)
+            print(
+                f"open311_post (wrk, {args.post_clients} connections, {args.wrk_seconds} s) ...", flush=True
+            )
+            before = ticket_count(dsn)
+            post = run_wrk(
+                base + "/open311/v2/requests.json",
+                args.post_clients,
+                args.wrk_seconds,
+                proc.pid,
+                post_script(key),
+            )
+            # what was filed, counted in the database (a 201 is not taken on trust)
+            post["tickets_filed"] = ticket_count(dsn) - before
+            post["tickets_per_s"] = round(post["tickets_filed"] / args.wrk_seconds, 1)
+            wrk["open311_post"] = post
 
         posted = len(timings["open311_post"]) - len(errors["open311_post"])
         result: dict[str, Any] = {
