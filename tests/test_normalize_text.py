@@ -157,3 +157,20 @@ def test_name_and_time_never_crash(text: str) -> None:
     normalize_name(text)
     find_name(text)
     normalize_time(text, NOW)
+
+
+@pytest.mark.parametrize(
+    ("at", "said", "value"),
+    [
+        ((21, 30), "từ tám giờ", "2026-11-22T20:00"),  # 20:00 came last, not 08:00
+        ((10, 0), "từ tám giờ", "2026-11-22T08:00"),  # 20:00 has not come yet today
+        ((7, 0), "từ tám giờ", "2026-11-21T20:00"),  # neither today: last night
+        ((20, 55), "lúc chín giờ", "2026-11-22T21:00"),  # a few minutes ahead is "just now"
+        ((21, 30), "tám giờ sáng", "2026-11-22T08:00"),  # a part of the day decides
+        ((21, 30), "mười hai giờ", "2026-11-22T12:00"),  # not ambiguous
+    ],
+)
+def test_an_hour_without_a_part_of_the_day_is_the_one_that_came_last(
+    at: tuple[int, int], said: str, value: str
+) -> None:
+    assert normalize_time(said, NOW.replace(hour=at[0], minute=at[1])) == value

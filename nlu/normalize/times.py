@@ -340,6 +340,7 @@ def parse_time(text: str, now: datetime) -> datetime | date | None:
 
 
 _FUTURE_SLACK = timedelta(hours=1)
+_AMBIGUOUS_SLACK = timedelta(minutes=15)
 
 
 def _combine(found: _Found, now: datetime) -> datetime | date | None:
@@ -360,9 +361,19 @@ def _combine(found: _Found, now: datetime) -> datetime | date | None:
             if found.relative_day or found.day is not None:
                 day += timedelta(days=1)
     at = datetime(day.year, day.month, day.day, h, found.minute, tzinfo=now.tzinfo)
-    if found.day is None and not found.relative_day and at - now > _FUTURE_SLACK:
-        at -= timedelta(days=1)  # a time of day alone, later than now: callers report what happened
+    if found.day is None and not found.relative_day:
+        if part is None and 1 <= h <= 11:
+            # "từ tám giờ" with no part of the day: 8 or 20 o'clock, whichever came last (a few
+            # minutes ahead still counts as "just now", not as a reason to go back a day)
+            return max(_past_or_soon((at, at + timedelta(hours=12)), now, _AMBIGUOUS_SLACK))
+        if at - now > _FUTURE_SLACK:
+            at -= timedelta(days=1)  # a time of day alone, later than now: callers report what happened
     return at
+
+
+def _past_or_soon(times: tuple[datetime, ...], now: datetime, slack: timedelta) -> list[datetime]:
+    """Each time, or the same time a day earlier when it is more than ``slack`` ahead of ``now``."""
+    return [t - timedelta(days=1) if t - now > slack else t for t in times]
 
 
 def format_time(value: datetime | date) -> str:
