@@ -127,3 +127,44 @@ def test_cli_create_refuses_a_string_complete_in_one_line(tmp_path: Path) -> Non
     err = h.fails("tickets", "create", "-", input=json.dumps({**REPORT, "content": "a\u0000b"}))
     assert "control character" in err
     assert h("tickets", "list", "--json").stdout.strip() == "[]"  # nothing was filed
+
+
+@pytest.mark.postgres
+def test_concurrent_filings_on_postgresql_each_get_a_code_an_sms_and_an_audit_row(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The hot path of the public doors, through the composition root: a code from the sequence, the
+    ticket, its history and audit row as Core inserts, its SMS through the outbox, 8 threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    from ticketing.domain import tracking
+
+    migrate.upgrade(pg_url)
+    services = wiring.build(Settings(data_dir=tmp_path, database={"url": pg_url}))  # type: ignore[arg-type]
+    services.admin.import_agencies("hanoi", "test")
+    try:
+
+        def file(i: int) -> str:
+            report = {**REPORT, "content": f"Rác tồn đọng ở ngõ {i} chưa được thu gom"}
+            filed = services.filer.file(report, f"api:client-{i % 3}")
+            assert filed.outcome == "ticket"
+            return filed.code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            codes = list(pool.map(file, range(40)))
+        assert len(set(codes)) == 40
+        assert sorted(tracking.sequence_of(c) for c in codes) == list(range(1, 41))
+        engine = services.engine
+        with engine.connect() as conn:
+            sms = conn.execute(text("SELECT ticket_code FROM outbox WHERE kind = 'tracking_code'")).scalars()
+            audited = conn.execute(
+                text("SELECT entity_id FROM audit_log WHERE entity = 'ticket' AND action = 'create'")
+            ).scalars()
+            events = conn.execute(text("SELECT count(*) FROM ticket_events WHERE action = 'create'")).scalar()
+            assert sorted(sms) == sorted(codes) and sorted(audited) == sorted(codes) and events == 40
+        shown = services.tickets.get(codes[0])
+        assert shown.id is not None and shown.history[0].action == "create"
+    finally:
+        services.close()

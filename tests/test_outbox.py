@@ -70,6 +70,34 @@ def test_enqueue_is_idempotent_per_key(repo: SqlOutboxRepository) -> None:
     assert len(repo.list(None, 10)) == 2
 
 
+def test_a_key_queued_by_a_concurrent_transaction_never_aborts_this_one(db_url: str) -> None:
+    """Two transactions queue the same key: the second waits for the first (PostgreSQL) or for the
+    write lock (SQLite), then does nothing; its own other writes still commit."""
+    from ticketing.db.outbox import OutboxRow, enqueue_in
+
+    sessions = sessionmaker(make_engine(db_url), expire_on_commit=False)
+    first_in = threading.Event()
+    results: dict[str, int | None] = {}
+
+    def first() -> None:
+        with sessions.begin() as session:
+            results["first"] = enqueue_in(session, message(7), T0)
+            first_in.set()
+            threading.Event().wait(0.5)  # hold the transaction open while the second one tries
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert first_in.wait(10)
+    with sessions.begin() as session:
+        results["second"] = enqueue_in(session, message(7), T0)
+        results["other"] = enqueue_in(session, message(8), T0)
+    worker.join(10)
+    assert results["first"] is not None and results["second"] is None and results["other"] is not None
+    with sessions() as session:
+        keys = sorted(r.dedupe_key for r in session.query(OutboxRow))
+    assert keys == [message(7).dedupe_key, message(8).dedupe_key]
+
+
 def test_send_retry_backoff_then_dead_then_manual_retry(repo: SqlOutboxRepository) -> None:
     now = [T0]
     sender = Flaky(failures=3)
