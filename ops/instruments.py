@@ -43,6 +43,12 @@ HANDOFFS = Counter(
     "no_response, failure, ...).",
     ["reason"],
 )
+REFUSALS = Counter(
+    "hotline_refusals",
+    "Requests the AI operator of this worker refused as outside the hotline's remit, by reason "
+    "(complaint, advertising, insult, state_secret).",
+    ["reason"],
+)
 CALLBACKS = Counter(
     "hotline_callbacks",
     "Calls this worker could not hand over (no operator, out of hours): a call-back ticket, by reason.",

@@ -248,6 +248,7 @@ def test_complaint_is_refused_with_the_reason() -> None:
     assert "Luật Khiếu nại" in says(out)
     assert not any(isinstance(a, (CreateTicket, Transfer)) for a in out)
     assert last_listen(out).slot == "more"
+    assert e.refused == ["complaint"]  # counted by the call app (hotline_refusals_total)
 
 
 def test_advertising_is_refused_and_call_ended() -> None:
@@ -257,6 +258,7 @@ def test_advertising_is_refused_and_call_ended() -> None:
     out = e.handle(Heard(text))
     assert "không tiếp nhận nội dung quảng cáo" in says(out)
     assert isinstance(out[-1], Hangup)
+    assert e.refused == ["advertising"]
 
 
 def test_insult_is_refused_politely_then_the_call_continues() -> None:
@@ -264,6 +266,7 @@ def test_insult_is_refused_politely_then_the_call_continues() -> None:
     e.start()
     out = e.handle(Heard("tổng đài ngu thế"))
     assert "xúc phạm" in says(out) and last_listen(out).slot == "more"
+    assert e.refused == ["insult"]
 
 
 def test_operator_on_request_carries_the_draft() -> None:

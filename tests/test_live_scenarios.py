@@ -27,7 +27,7 @@ SUITE_DAY = date(2026, 11, 22)  # the day of the console runs (bench/scenarios.p
 
 # Uncooperative callers of each city, with keypad use and corrections, whose calls end in a ticket,
 # a draft and a handoff.
-LIVE = ("hn-name-instead-of-time", "ct-correct-phone", "hp-keypad-confirm", "hn-urgent-fire")
+LIVE = ("hn-name-instead-of-time", "ct-correct-phone", "hp-keypad-confirm", "hn-urgent-fire", "hn-complaint")
 
 
 def caller_script(scenario: scenarios.Scenario, caller: str) -> CallerScript:
@@ -112,5 +112,20 @@ def _result(scenario: scenarios.Scenario, app: AiApp, handler: Any) -> scenarios
 @pytest.mark.parametrize("scenario_id", LIVE)
 async def test_scenario_on_a_real_call(scenario_id: str, asterisk: AsteriskInstance, tmp_path: Path) -> None:
     [scenario] = [s for s in scenarios.load([SCENARIOS]) if s.id == scenario_id]
+    refusals = _refusals()
     result = await run_live(scenario, asterisk, tmp_path)
     assert result.correct, (result.problems, result.transcript)
+    if scenario.expect.get("outcome") == "refusal":  # the call app's metric counted it
+        assert _refusals() > refusals
+
+
+def _refusals() -> float:
+    from prometheus_client import REGISTRY
+
+    return sum(
+        s.value
+        for m in REGISTRY.collect()
+        if m.name == "hotline_refusals"
+        for s in m.samples
+        if s.name.endswith("_total")
+    )

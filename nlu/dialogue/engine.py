@@ -136,6 +136,9 @@ class DialogueEngine:
         self._explained: Any = None  # the procedure last explained (offered by SMS)
         self.review_items: list[ReviewItem] = []  # turns for the learning loop (nlu.review)
         self.answered: list[str] = []  # services given: "procedure", "dossier", "ticket_status", "refusal"
+        self.refused: list[
+            str
+        ] = []  # what was refused, in order: complaint, advertising, insult, state_secret
         self._turn_text = ""
         self._caller_turns = 0
 
@@ -442,6 +445,7 @@ class DialogueEngine:
     def _refuse(self, reason: str) -> None:
         self._refusals += 1
         self.answered.append("refusal")
+        self.refused.append(reason)
         template = {
             "complaint": "refuse_complaint",
             "advertising": "refuse_advertising",

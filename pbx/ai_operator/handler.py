@@ -364,6 +364,8 @@ class DialogueCallHandler:
             log.exception("the dialogue failed; handing the caller to the operators")
             await self._emergency_transfer("handler_error")
         finally:
+            for reason in self.engine.refused:
+                instruments.REFUSALS.labels(reason).inc()
             self.done.set()
 
     async def _perform(self, actions: list[act.Action]) -> None:
