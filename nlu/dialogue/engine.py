@@ -130,15 +130,13 @@ class DialogueEngine:
         self._question = ""  # the last question asked, repeated after silence or a failed turn
         self._failures = 0  # consecutive turns not understood
         self._silences = 0  # consecutive silences
-        self._refusals = 0
         self._not_found = 0
         self._out: list[act.Action] = []
         self._explained: Any = None  # the procedure last explained (offered by SMS)
         self.review_items: list[ReviewItem] = []  # turns for the learning loop (nlu.review)
         self.answered: list[str] = []  # services given: "procedure", "dossier", "ticket_status", "refusal"
-        self.refused: list[
-            str
-        ] = []  # what was refused, in order: complaint, advertising, insult, state_secret
+        # what was refused, in order (complaint, advertising, insult, state_secret)
+        self.refused: list[str] = []
         self._turn_text = ""
         self._caller_turns = 0
 
@@ -443,7 +441,6 @@ class DialogueEngine:
         return replace(nlu, entities={k: v for k, v in nlu.entities.items() if k != "ward"})
 
     def _refuse(self, reason: str) -> None:
-        self._refusals += 1
         self.answered.append("refusal")
         self.refused.append(reason)
         template = {
@@ -453,7 +450,7 @@ class DialogueEngine:
             "state_secret": "refuse_secret",
         }[reason]
         text = render(template)
-        if reason == "advertising" or self._refusals >= self.max_failures:
+        if reason == "advertising" or len(self.refused) >= self.max_failures:
             self._say(template)
             self._end()
             return
