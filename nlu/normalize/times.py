@@ -365,15 +365,15 @@ def _combine(found: _Found, now: datetime) -> datetime | date | None:
         if part is None and 1 <= h <= 11:
             # "từ tám giờ" with no part of the day: 8 or 20 o'clock, whichever came last (a few
             # minutes ahead still counts as "just now", not as a reason to go back a day)
-            return max(_past_or_soon((at, at + timedelta(hours=12)), now, _AMBIGUOUS_SLACK))
-        if at - now > _FUTURE_SLACK:
-            at -= timedelta(days=1)  # a time of day alone, later than now: callers report what happened
+            return max(_past_or_soon(t, now, _AMBIGUOUS_SLACK) for t in (at, at + timedelta(hours=12)))
+        return _past_or_soon(at, now, _FUTURE_SLACK)  # callers report what happened
     return at
 
 
-def _past_or_soon(times: tuple[datetime, ...], now: datetime, slack: timedelta) -> list[datetime]:
-    """Each time, or the same time a day earlier when it is more than ``slack`` ahead of ``now``."""
-    return [t - timedelta(days=1) if t - now > slack else t for t in times]
+def _past_or_soon(at: datetime, now: datetime, slack: timedelta) -> datetime:
+    """A time of day alone: that time, or the same time a day earlier when it is more than ``slack``
+    ahead of ``now``."""
+    return at - timedelta(days=1) if at - now > slack else at
 
 
 def format_time(value: datetime | date) -> str:
