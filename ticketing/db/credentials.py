@@ -92,8 +92,6 @@ def webhooks_in_uow(uow: UnitOfWork) -> list[Webhook]:
 
 # built once: every ticket change reads the subscriptions, every API call its credential
 _ACTIVE_WEBHOOKS = select(WebhookRow).where(WebhookRow.active.is_(True)).order_by(WebhookRow.id)
-
-
 _BY_DIGEST = select(ApiCredentialRow).where(ApiCredentialRow.digest == bindparam("digest"))
 
 

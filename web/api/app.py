@@ -247,11 +247,7 @@ def _v1() -> APIRouter:
                 "address": body.address,
                 "ward_code": body.ward_code,
                 "city": svc.settings.city,
-                **(
-                    {"lat": body.lat, "lon": body.long}
-                    if body.lat is not None and body.long is not None
-                    else {}
-                ),
+                **({"lat": body.lat, "lon": body.long} if body.lat is not None else {}),  # both or neither
             },
             "content": body.content,
         }
