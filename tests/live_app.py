@@ -119,3 +119,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if isinstance(value, str | int | bool):
             env[f"HOTLINE_PBX__{key.upper()}"] = str(value)
     return env
+
+
+def counter_total(name: str) -> float:
+    """The total of a Prometheus counter of this process (every label), as the worker's /metrics
+    serves it: ``name`` without the ``_total`` suffix."""
+    from prometheus_client import REGISTRY
+
+    return sum(
+        s.value for m in REGISTRY.collect() if m.name == name for s in m.samples if s.name.endswith("_total")
+    )

@@ -24,7 +24,7 @@ from pbx.ai_operator.handler import DialogueCallHandler
 from pbx.app import HotlineApp
 from pbx.controller import CallHandler
 from tests.asterisk import AsteriskInstance
-from tests.live_app import app_settings
+from tests.live_app import app_settings, counter_total
 from tests.sipcaller import CallerScript, CallResult, OperatorPhone, place_call_async
 from tests.transcript_seam import recognizer_factory
 from ticketing.calls import CallLog, CallRecord, Outcome
@@ -408,30 +408,18 @@ async def test_operator_request_reaches_a_registered_operator_with_the_draft(
         await asyncio.to_thread(phone.stop)
 
 
-def _handoffs() -> float:
-    from prometheus_client import REGISTRY
-
-    return sum(
-        s.value
-        for m in REGISTRY.collect()
-        if m.name == "hotline_handoffs"
-        for s in m.samples
-        if s.name.endswith("_total")
-    )
-
-
 async def test_no_speech_model_gives_the_keypad_menu_and_the_operator(
     ai_app: Callable[..., Any], asterisk: AsteriskInstance, tmp_path: Path, caplog: Any
 ) -> None:
     script = CallerScript(caller=CALLER).silence(3.0).dtmf("0").silence(8.0)
     app: AiApp = await ai_app([], asr="none", require_operator=False)
-    handoffs_before = _handoffs()
+    handoffs_before = counter_total("hotline_handoffs")
     result = await place_call_async(asterisk, tmp_path / "sipp", script, hangup="after", tail_s=0.5)
     assert result.returncode == 0, result.log
     handler = app.handlers[-1]
     await app.wait_for(lambda: handler.done.is_set(), 20, "the end of the dialogue")
     assert handler.dtmf_only and handler.outcome == "transferred"
-    assert _handoffs() == handoffs_before + 1  # counted on the worker's /metrics
+    assert counter_total("hotline_handoffs") == handoffs_before + 1  # counted on the worker's /metrics
     assert any("bấm phím" in t for t, _ in handler.said)
     assert "no speech model" in caplog.text
     assert app.app.ami is not None

@@ -17,7 +17,7 @@ import pytest
 from bench.scenarios import SCENARIOS
 from nlu import scenarios
 from tests.asterisk import AsteriskInstance
-from tests.live_app import app_settings
+from tests.live_app import app_settings, counter_total
 from tests.sipcaller import CallerScript, place_call_async
 from tests.test_live_call import AiApp
 
@@ -112,20 +112,8 @@ def _result(scenario: scenarios.Scenario, app: AiApp, handler: Any) -> scenarios
 @pytest.mark.parametrize("scenario_id", LIVE)
 async def test_scenario_on_a_real_call(scenario_id: str, asterisk: AsteriskInstance, tmp_path: Path) -> None:
     [scenario] = [s for s in scenarios.load([SCENARIOS]) if s.id == scenario_id]
-    refusals = _refusals()
+    refusals = counter_total("hotline_refusals")
     result = await run_live(scenario, asterisk, tmp_path)
     assert result.correct, (result.problems, result.transcript)
     if scenario.expect.get("outcome") == "refusal":  # the call app's metric counted it
-        assert _refusals() > refusals
-
-
-def _refusals() -> float:
-    from prometheus_client import REGISTRY
-
-    return sum(
-        s.value
-        for m in REGISTRY.collect()
-        if m.name == "hotline_refusals"
-        for s in m.samples
-        if s.name.endswith("_total")
-    )
+        assert counter_total("hotline_refusals") > refusals
